@@ -1,0 +1,5 @@
+"""``python -m postcart`` runs the CLI."""
+
+from postcart.cli import app
+
+app()

@@ -1,0 +1,25 @@
+"""The ``postcart`` command: thin commands that open, make one core call, and print.
+
+Each command group lives in its own module; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from postcart.cli import evidence as _evidence
+from postcart.cli import meta as _meta
+
+app = typer.Typer(
+    name="postcart",
+    help=(
+        "Living evidence on lymphoma relapsing after CD19 CAR T-cell therapy. "
+        "For research and education; not a substitute for clinical judgement."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(_evidence.app, name="evidence")
+app.command("meta")(_meta.meta)
+
+__all__ = ["app"]

@@ -1,0 +1,73 @@
+"""The exceptions postcart raises on purpose.
+
+    PostcartError
+    ├── InputError                 bad numbers handed to stats (names row and column)
+    ├── EvidenceValidationError    curated evidence files break a rule (lists every Problem)
+    ├── RecordParseError           a literature file cannot be read (file, line, field)
+    ├── ProfileError               a patient profile is impossible or contradictory (field)
+    └── RuleError                  a decision rule file references something unknown (rule id)
+
+Every message names where the problem is, so a user can fix the input without a debugger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class PostcartError(Exception):
+    """Base of every error postcart raises deliberately."""
+
+
+class InputError(PostcartError, ValueError):
+    """Numbers passed to a statistical routine are unusable (e.g. events > n)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one input file: where it is and what is wrong."""
+
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.field}: {self.message}"
+
+
+class EvidenceValidationError(PostcartError):
+    """Curated evidence failed validation; carries every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the evidence files:\n{lines}")
+
+
+class RecordParseError(PostcartError, ValueError):
+    """A bibliographic record could not be parsed."""
+
+    def __init__(self, path: str, line: int | None, field: str, message: str) -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {field}: {message}")
+
+
+class ProfileError(PostcartError, ValueError):
+    """A patient profile is impossible, contradictory or names something unknown."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class RuleError(PostcartError, ValueError):
+    """A decision rule refers to an unknown field, option or evidence record."""
+
+    def __init__(self, rule_id: str, message: str) -> None:
+        self.rule_id = rule_id
+        super().__init__(f"rule {rule_id}: {message}")

@@ -1,0 +1,27 @@
+"""Alembic environment: runs migrations on the connection ``postcart.db.migrate`` hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from postcart.db import Base, make_engine
+
+target_metadata = Base.metadata
+
+
+def _run(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=target_metadata,
+        render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+connection = context.config.attributes.get("connection")
+if connection is not None:
+    _run(connection)
+else:
+    with make_engine().begin() as new_connection:
+        _run(new_connection)
