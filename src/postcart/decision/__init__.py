@@ -1,1 +1,67 @@
-"""postcart.decision."""
+"""Decision aid: a relapsed patient's profile → salvage options in tiers, with their evidence.
+
+For research, education and tumour-board preparation; never a substitute for a physician.
+``advise(profile)`` loads the curated evidence and the packaged rulebook on first use.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from postcart.decision.engine import DISCLAIMER, Advice, Flag, OptionAdvice
+from postcart.decision.engine import advise as _advise
+from postcart.decision.profile import PatientProfile, parse_profile, read_profile
+from postcart.decision.rulebook import TIERS, RuleBook, load_rulebook
+from postcart.evidence.records import Evidence
+
+__all__ = [
+    "DISCLAIMER",
+    "TIERS",
+    "Advice",
+    "Flag",
+    "OptionAdvice",
+    "PatientProfile",
+    "RuleBook",
+    "advise",
+    "default_rulebook",
+    "load_rulebook",
+    "parse_profile",
+    "read_profile",
+]
+
+
+@lru_cache(maxsize=1)
+def _default_evidence() -> Evidence:
+    from postcart.evidence import load
+
+    return load()
+
+
+@lru_cache(maxsize=1)
+def default_rulebook() -> RuleBook:
+    """The packaged rulebook, checked against the packaged evidence base."""
+    evidence = _default_evidence()
+    return load_rulebook(evidence_keys={source.key for source in evidence.sources})
+
+
+def advise(
+    profile: PatientProfile | dict[str, Any],
+    *,
+    evidence: Evidence | None = None,
+    rulebook: RuleBook | None = None,
+) -> Advice:
+    """Rank salvage options for ``profile`` (a PatientProfile or a plain mapping).
+
+    Examples
+    --------
+    >>> advice = advise({"cd19_status": "negative", "days_to_progression": 60})
+    >>> advice.option("loncastuximab").tier
+    'not_suited'
+    """
+    parsed = profile if isinstance(profile, PatientProfile) else parse_profile(profile)
+    return _advise(
+        parsed,
+        evidence=evidence if evidence is not None else _default_evidence(),
+        book=rulebook if rulebook is not None else default_rulebook(),
+    )

@@ -1,0 +1,171 @@
+"""Evidence cards: what each study of an option reported, drawn live from the evidence base.
+
+Cards are ordered by how well the study's population matches the patient (post-CAR T specific,
+timing subgroup, antigen status) — never by comparing response rates across unlike studies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from postcart.evidence.records import Cohort, Evidence, Outcome
+from postcart.evidence.vocab import Measure
+
+#: Cohorts smaller than this get a certainty note: one response more or less moves a rate a lot.
+SMALL_COHORT = 20
+
+#: Measures shown on a card, in this order (the review's Table 4 columns).
+CARD_MEASURES = (
+    Measure.orr,
+    Measure.cr,
+    Measure.os_rate,
+    Measure.pfs_rate,
+    Measure.median_os,
+    Measure.median_pfs,
+    Measure.median_dor,
+    Measure.nrm_rate,
+    Measure.crs_g3plus,
+    Measure.icans_g3plus,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CardOutcome:
+    """One figure on a card, as reported."""
+
+    measure: str
+    value: float | None
+    unit: str
+    timepoint_months: float | None
+    range_low: float | None
+    range_high: float | None
+    provenance: str
+    ref: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {
+            "measure": self.measure,
+            "value": self.value,
+            "unit": self.unit,
+            "timepoint_months": self.timepoint_months,
+            "range_low": self.range_low,
+            "range_high": self.range_high,
+            "provenance": self.provenance,
+            "ref": self.ref,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceCard:
+    """One cohort's evidence for an option, with why it is (or is not) close to the patient."""
+
+    source_key: str
+    study_key: str
+    study_name: str
+    design: str
+    cohort_key: str
+    cohort_label: str
+    n: int | None
+    post_cart_specific: bool
+    timing_match: bool
+    antigen_match: bool
+    outcomes: tuple[CardOutcome, ...]
+    certainty_note: str | None
+
+    @property
+    def match_score(self) -> int:
+        """Population closeness: post-CAR T specific outweighs timing, timing outweighs antigen."""
+        return 4 * self.post_cart_specific + 2 * self.timing_match + self.antigen_match
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {
+            "source_key": self.source_key,
+            "study_key": self.study_key,
+            "study_name": self.study_name,
+            "design": self.design,
+            "cohort_key": self.cohort_key,
+            "cohort_label": self.cohort_label,
+            "n": self.n,
+            "post_cart_specific": self.post_cart_specific,
+            "timing_match": self.timing_match,
+            "antigen_match": self.antigen_match,
+            "certainty_note": self.certainty_note,
+            "outcomes": [outcome.to_dict() for outcome in self.outcomes],
+        }
+
+
+def _timing_match(cohort: Cohort, days: int | None) -> bool:
+    if days is None or (cohort.failure_days_min is None and cohort.failure_days_max is None):
+        return False
+    low = cohort.failure_days_min if cohort.failure_days_min is not None else 0
+    high = cohort.failure_days_max if cohort.failure_days_max is not None else days
+    return low <= days <= high
+
+
+def _card_outcome(outcome: Outcome) -> CardOutcome:
+    return CardOutcome(
+        measure=str(outcome.measure),
+        value=outcome.value,
+        unit=str(outcome.unit),
+        timepoint_months=outcome.timepoint_months,
+        range_low=outcome.range_low,
+        range_high=outcome.range_high,
+        provenance=str(outcome.provenance.kind),
+        ref=outcome.ref,
+    )
+
+
+def _certainty(cohort: Cohort, design: str) -> str | None:
+    notes = []
+    if cohort.n is None:
+        notes.append("cohort size not reported")
+    elif cohort.n < SMALL_COHORT:
+        notes.append(f"small cohort (n = {cohort.n}): rates are imprecise")
+    if design in ("case_series", "salvage_cohort", "real_world", "registry"):
+        notes.append("observational: no comparison group, selection likely")
+    return "; ".join(notes) or None
+
+
+def cards_for(
+    evidence: Evidence,
+    therapies: tuple[str, ...],
+    *,
+    days_to_progression: int | None,
+    cd19_status: str | None,
+) -> tuple[EvidenceCard, ...]:
+    """Cards for every cohort that received one of ``therapies``, best population match first."""
+    cards = []
+    for therapy in therapies:
+        for cohort in evidence.cohorts_for_therapy(therapy):
+            study = evidence.study(cohort.study_key)
+            shown = tuple(
+                _card_outcome(o)
+                for measure in CARD_MEASURES
+                for o in evidence.outcomes_for(cohort.key, measure)
+            )
+            antigen_match = bool(
+                study.antigen_status_required
+                and cd19_status is not None
+                and cohort.cd19_status == cd19_status
+            )
+            cards.append(
+                EvidenceCard(
+                    source_key=study.source_key,
+                    study_key=study.key,
+                    study_name=study.name,
+                    design=str(study.design),
+                    cohort_key=cohort.key,
+                    cohort_label=cohort.label,
+                    n=cohort.n,
+                    post_cart_specific=study.post_cart_specific,
+                    timing_match=_timing_match(cohort, days_to_progression),
+                    antigen_match=antigen_match,
+                    outcomes=shown,
+                    certainty_note=_certainty(cohort, str(study.design)),
+                )
+            )
+    cards.sort(key=lambda card: (-card.match_score, -(card.n or 0), card.cohort_key))
+    return tuple(cards)

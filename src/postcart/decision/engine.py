@@ -1,0 +1,230 @@
+"""From a patient profile to salvage options in tiers, each with its reasons, rules and evidence.
+
+The engine is deterministic and presents options, not a directive: no guideline gives a
+pathway after CAR T failure. Within a tier, options are ordered by how closely their evidence
+matches the patient, never by comparing response rates across unlike studies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from postcart.decision.cards import EvidenceCard, cards_for
+from postcart.decision.conditions import Undecidable, holds
+from postcart.decision.features import derive_facts
+from postcart.decision.profile import PatientProfile
+from postcart.decision.rulebook import TIERS, OptionSpec, RuleBook, RuleSpec
+from postcart.errors import ProfileError
+from postcart.evidence.records import Evidence
+
+DISCLAIMER = (
+    "postcart is for research, education and tumour-board preparation only. It is not a "
+    "medical device and does not replace the judgement of the physician treating the patient. "
+    "Options are listed with the evidence behind them; no guideline defines a pathway after "
+    "CAR T failure, and the studies are mostly small and observational."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OptionAdvice:
+    """One option with its tier, the reasons and rules behind it, and its evidence."""
+
+    option: str
+    name: str
+    tier: str
+    reasons: tuple[str, ...]
+    evidence: tuple[str, ...]
+    rules: tuple[str, ...]
+    cards: tuple[EvidenceCard, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: option, tier, reasons, evidence, rules (then name and cards)."""
+        return {
+            "option": self.option,
+            "tier": self.tier,
+            "reasons": list(self.reasons),
+            "evidence": list(self.evidence),
+            "rules": list(self.rules),
+            "name": self.name,
+            "cards": [card.to_dict() for card in self.cards],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Flag:
+    """A prognostic or safety flag raised by a rule."""
+
+    rule: str
+    text: str
+    reason: str
+    evidence: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form."""
+        return {
+            "rule": self.rule,
+            "text": self.text,
+            "reason": self.reason,
+            "evidence": list(self.evidence),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """Everything the aid says about one profile, in layers: tiers, reasons, evidence."""
+
+    options: tuple[OptionAdvice, ...]
+    flags: tuple[Flag, ...]
+    actions: tuple[str, ...]
+    missing: dict[str, tuple[str, ...]]
+    fired: tuple[str, ...]
+    rules_version: str
+    disclaimer: str = DISCLAIMER
+
+    def option(self, option_id: str) -> OptionAdvice:
+        """The advice for one option id."""
+        for advice in self.options:
+            if advice.option == option_id:
+                return advice
+        raise KeyError(option_id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``postcart advise --json``."""
+        return {
+            "options": [option.to_dict() for option in self.options],
+            "flags": [flag.to_dict() for flag in self.flags],
+            "actions": list(self.actions),
+            "disclaimer": self.disclaimer,
+            "missing": {name: list(rules) for name, rules in sorted(self.missing.items())},
+            "rules_fired": list(self.fired),
+            "rules_version": self.rules_version,
+        }
+
+
+@dataclass
+class _OptionState:
+    """Mutable tally while rules are applied to one option."""
+
+    spec: OptionSpec
+    excluded: bool = False
+    trial_only: bool = False
+    steps: int = 0  # positive raises, negative lowers
+    reasons: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    evidence: list[str] = field(default_factory=list)
+
+    def note(self, rule: RuleSpec) -> None:
+        if rule.id not in self.rules:
+            self.rules.append(rule.id)
+            self.reasons.append(rule.reason)
+            self.evidence.extend(rule.evidence)
+
+    def tier(self) -> str:
+        if self.excluded:
+            return "not_suited"
+        if self.trial_only:
+            return "clinical_trial"
+        base = TIERS.index(self.spec.base_tier)
+        # Rules move an option within the three suitable tiers; only a gate can exclude.
+        return TIERS[min(max(base - self.steps, 0), TIERS.index("clinical_trial"))]
+
+
+def _check_references(profile: PatientProfile, book: RuleBook, evidence: Evidence) -> None:
+    products = {product.key for product in evidence.products}
+    if profile.cart_product is not None and profile.cart_product not in products:
+        raise ProfileError(
+            "cart_product", f"unknown product {profile.cart_product!r}; known: {sorted(products)}"
+        )
+    option_ids = {option.id for option in book.options}
+    for therapy in profile.prior_therapies:
+        if therapy not in option_ids:
+            raise ProfileError(
+                "prior_therapies", f"unknown option id {therapy!r}; known: {sorted(option_ids)}"
+            )
+
+
+def _apply(rule: RuleSpec, states: dict[str, _OptionState]) -> None:
+    effect = rule.effect
+    for option_id in effect.exclude:
+        states[option_id].excluded = True
+    for option_id in effect.trial_only:
+        states[option_id].trial_only = True
+    for option_id in effect.raise_:
+        states[option_id].steps += 1
+    for option_id in effect.lower:
+        states[option_id].steps -= 1
+    for option_id in effect.options():
+        states[option_id].note(rule)
+
+
+def advise(profile: PatientProfile, *, evidence: Evidence, book: RuleBook) -> Advice:
+    """Apply the rulebook to a profile and attach live evidence cards to every option."""
+    _check_references(profile, book, evidence)
+    facts = derive_facts(profile)
+    states = {option.id: _OptionState(spec=option) for option in book.options}
+    flags: list[Flag] = []
+    actions: list[str] = []
+    missing: dict[str, list[str]] = {}
+    fired: list[str] = []
+    for rule in book.rules:
+        try:
+            if not holds(rule.when, facts):
+                continue
+        except Undecidable as unknown:
+            for name in sorted(unknown.facts):
+                missing.setdefault(name, []).append(rule.id)
+            continue
+        fired.append(rule.id)
+        _apply(rule, states)
+        if rule.effect.flag:
+            flags.append(Flag(rule.id, rule.effect.flag, rule.reason, rule.evidence))
+        if rule.effect.action and rule.effect.action not in actions:
+            actions.append(rule.effect.action)
+    options = [
+        _finish(state, evidence, profile, facts.get("cd19_status")) for state in states.values()
+    ]
+    options.sort(key=_order)
+    return Advice(
+        options=tuple(options),
+        flags=tuple(flags),
+        actions=tuple(actions),
+        missing={name: tuple(rules) for name, rules in missing.items()},
+        fired=tuple(fired),
+        rules_version=book.version,
+    )
+
+
+def _finish(
+    state: _OptionState, evidence: Evidence, profile: PatientProfile, cd19_status: str | None
+) -> OptionAdvice:
+    spec = state.spec
+    cards = cards_for(
+        evidence,
+        spec.therapies,
+        days_to_progression=profile.days_to_progression,
+        cd19_status=cd19_status,
+    )
+    cited = list(dict.fromkeys([card.source_key for card in cards] + list(spec.evidence)))
+    cited += [key for key in state.evidence if key not in cited]
+    reasons = [spec.summary, *state.reasons]
+    tier = state.tier()
+    if not cited and tier != "not_suited":
+        tier = "clinical_trial"
+        reasons.append("No post-CAR T evidence for this option in the evidence base.")
+    if spec.id in profile.prior_therapies:
+        reasons.append("Already received after CAR T: evidence for re-treatment is limited.")
+    return OptionAdvice(
+        option=spec.id,
+        name=spec.name,
+        tier=tier,
+        reasons=tuple(reasons),
+        evidence=tuple(cited),
+        rules=tuple(state.rules),
+        cards=cards,
+    )
+
+
+def _order(advice: OptionAdvice) -> tuple[int, int, str]:
+    best_match = max((card.match_score for card in advice.cards), default=0)
+    return (TIERS.index(advice.tier), -best_match, advice.option)
