@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -14,7 +15,7 @@ from postcart.decision.rulebook import RULES_DIR
 from postcart.errors import RuleError
 
 
-def _copy_with_rule(tmp_path: Path, rule: dict[str, object]) -> Path:
+def _copy_with_rule(tmp_path: Path, rule: dict[str, Any]) -> Path:
     shutil.copy(RULES_DIR / "options.yaml", tmp_path / "options.yaml")
     data = yaml.safe_load((RULES_DIR / "rules.yaml").read_text(encoding="utf-8"))
     data["rules"].append(rule)
@@ -22,7 +23,11 @@ def _copy_with_rule(tmp_path: Path, rule: dict[str, object]) -> Path:
     return tmp_path
 
 
-BASE = {"kind": "caution", "effect": {"annotate": ["lenalidomide"]}, "reason": "test"}
+BASE: dict[str, Any] = {
+    "kind": "caution",
+    "effect": {"annotate": ["lenalidomide"]},
+    "reason": "test",
+}
 
 
 def test_unknown_evidence_key_names_the_rule(tmp_path: Path, evidence) -> None:
