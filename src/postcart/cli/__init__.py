@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import typer
 
+from postcart.cli import advise as _advise
 from postcart.cli import evidence as _evidence
 from postcart.cli import meta as _meta
+from postcart.cli import run as _run
 
 app = typer.Typer(
     name="postcart",
@@ -21,5 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(_evidence.app, name="evidence")
 app.command("meta")(_meta.meta)
+app.command("run")(_run.run)
+app.command("advise")(_advise.advise)
 
 __all__ = ["app"]

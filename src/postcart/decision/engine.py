@@ -178,7 +178,9 @@ def advise(profile: PatientProfile, *, evidence: Evidence, book: RuleBook) -> Ad
         fired.append(rule.id)
         _apply(rule, states)
         if rule.effect.flag:
-            flags.append(Flag(rule.id, rule.effect.flag, rule.reason, rule.evidence))
+            # Flag texts may quote facts, e.g. "{pcpi_factors_present} of 5 factors".
+            text = rule.effect.flag.format_map(facts)
+            flags.append(Flag(rule.id, text, rule.reason, rule.evidence))
         if rule.effect.action and rule.effect.action not in actions:
             actions.append(rule.effect.action)
     options = [
