@@ -63,7 +63,7 @@ class Unit(StrEnum):
     months = "months"
     weeks = "weeks"
     days = "days"
-    count = "count"
+    count = "count"  # type: ignore[assignment]  # member name shadows str.count; value is what files use
 
 
 class Statistic(StrEnum):

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from alembic import context
 
 from postcart.db import Base, make_engine
+
+#: Modules whose ORM classes autogenerate must see. Imported by name, not by ``import``
+#: statement: the layer contract puts migrations below the packages that own the tables.
+MODEL_MODULES = ("postcart.evidence.models",)
+for _module in MODEL_MODULES:
+    import_module(_module)
 
 target_metadata = Base.metadata
 

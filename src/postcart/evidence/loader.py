@@ -1,0 +1,313 @@
+"""Turn the curated YAML files into validated :class:`Evidence`, or list every problem.
+
+Order of work: parse every file (schema problems), then run the cross-record rules over all
+files that parsed, and raise once with everything found. Only clean files become records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from postcart.errors import EvidenceValidationError, Problem
+from postcart.evidence import rules
+from postcart.evidence.events import derive_events
+from postcart.evidence.parsing import ParsedFile, parse_file
+from postcart.evidence.records import (
+    Cohort,
+    Evidence,
+    Indication,
+    Mechanism,
+    Outcome,
+    Product,
+    Provenance,
+    RiskFactor,
+    Source,
+    Study,
+    Therapy,
+)
+from postcart.evidence.schemas import CohortIn, OutcomeIn, ProvenanceIn
+from postcart.evidence.vocab import MEDIANS, EventsBasis, Statistic, Unit
+
+#: The curated files shipped with the package.
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def evidence_files(paths: Iterable[Path | str] | None = None) -> list[Path]:
+    """The YAML files named by ``paths`` (files, or directories searched for ``*.yaml``).
+
+    Without paths, the package's data directory. Sorted by name so loads are deterministic.
+    """
+    chosen = [Path(p) for p in paths] if paths is not None else [DATA_DIR]
+    found: list[Path] = []
+    for path in chosen:
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.yaml")))
+        else:
+            found.append(path)
+    return sorted(found, key=lambda p: (p.name, str(p)))
+
+
+def parse_and_check(files: Sequence[Path]) -> tuple[list[ParsedFile], list[Problem]]:
+    """Parse every file and run every rule; returns what parsed and every problem found."""
+    parsed: list[ParsedFile] = []
+    problems: list[Problem] = []
+    for path in files:
+        result = parse_file(path)
+        if isinstance(result, ParsedFile):
+            parsed.append(result)
+        else:
+            problems.extend(result)
+    problems.extend(rules.check(parsed))
+    return parsed, problems
+
+
+def validate(paths: Iterable[Path | str] | None = None) -> list[ParsedFile]:
+    """Parsed files, or :class:`EvidenceValidationError` listing every problem in them."""
+    files = evidence_files(paths)
+    parsed, problems = parse_and_check(files)
+    if problems:
+        raise EvidenceValidationError(problems)
+    return parsed
+
+
+def load_evidence(paths: Iterable[Path | str] | None = None) -> Evidence:
+    """Validate the files and assemble them into records."""
+    return assemble(validate(paths))
+
+
+def _provenance(block: ProvenanceIn) -> Provenance:
+    return Provenance(
+        kind=block.kind,
+        quote=block.quote,
+        section=block.section,
+        locator=block.locator,
+        source_key=block.source_key,
+        url=block.url,
+    )
+
+
+def _events(
+    outcome: OutcomeIn, n: int | None, printed: str | None
+) -> tuple[int | None, EventsBasis]:
+    """Events as printed; or derived when only one count fits the printed percentage."""
+    if outcome.events is not None:
+        return outcome.events, EventsBasis.reported
+    denominator = outcome.denominator if outcome.denominator is not None else n
+    derivable = (
+        outcome.unit == Unit.percent
+        and outcome.statistic == Statistic.point
+        and outcome.measure not in MEDIANS
+        and outcome.value is not None
+        and denominator is not None
+        and printed is not None
+    )
+    if derivable and printed is not None and denominator is not None:
+        derived = derive_events(printed, denominator)
+        if derived is not None:
+            return derived, EventsBasis.derived_exact
+    return None, EventsBasis.none
+
+
+@dataclass
+class _Collected:
+    """Records gathered file by file before they are frozen into :class:`Evidence`."""
+
+    sources: list[Source] = field(default_factory=list)
+    studies: list[Study] = field(default_factory=list)
+    cohorts: list[Cohort] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    products: list[Product] = field(default_factory=list)
+    therapies: list[Therapy] = field(default_factory=list)
+    mechanisms: list[Mechanism] = field(default_factory=list)
+    risk_factors: list[RiskFactor] = field(default_factory=list)
+
+    def freeze(self) -> Evidence:
+        return Evidence(
+            sources=tuple(self.sources),
+            studies=tuple(self.studies),
+            cohorts=tuple(self.cohorts),
+            outcomes=tuple(self.outcomes),
+            products=tuple(self.products),
+            therapies=tuple(self.therapies),
+            mechanisms=tuple(self.mechanisms),
+            risk_factors=tuple(self.risk_factors),
+        )
+
+
+def _outcomes(
+    file: ParsedFile, path: tuple[str | int, ...], cohort_in: CohortIn, cohort: Cohort
+) -> list[Outcome]:
+    records: list[Outcome] = []
+    for ordinal, o in enumerate(cohort_in.outcomes):
+        here = (*path, "outcomes", ordinal)
+        events, basis = _events(o, cohort.n, file.index.raw.get((*here, "value")))
+        records.append(
+            Outcome(
+                cohort_key=cohort.key,
+                ordinal=ordinal,
+                measure=o.measure,
+                unit=o.unit,
+                provenance=_provenance(o.provenance),
+                file=file.name,
+                line=file.index.line(here),
+                key=o.key,
+                label=o.label,
+                statistic=o.statistic,
+                value=o.value,
+                timepoint_months=o.timepoint_months,
+                range_low=o.range_low,
+                range_high=o.range_high,
+                events=events,
+                events_basis=basis,
+                denominator=o.denominator,
+                analysis_unit=o.analysis_unit,
+                ci_low=o.ci_low,
+                ci_high=o.ci_high,
+                ci_level=o.ci_level,
+                criteria=o.criteria,
+                n_studies=o.n_studies,
+                discrepancy_with=o.discrepancy.other if o.discrepancy else None,
+                discrepancy_note=o.discrepancy.note if o.discrepancy else None,
+                note=o.note,
+            )
+        )
+    return records
+
+
+def _studies(file: ParsedFile, into: _Collected) -> None:
+    source_key = file.content.source.key
+    for s, study in enumerate(file.content.studies):
+        into.studies.append(
+            Study(
+                key=study.key,
+                source_key=source_key,
+                name=study.name,
+                design=study.design,
+                disease=study.disease,
+                file=file.name,
+                line=file.index.line(("studies", s)),
+                region=study.region,
+                post_cart_specific=study.post_cart_specific,
+                timing_subgroup=study.timing_subgroup,
+                antigen_status_required=study.antigen_status_required,
+                registration=study.registration,
+                note=study.note,
+            )
+        )
+        for c, cohort_in in enumerate(study.cohorts):
+            path = ("studies", s, "cohorts", c)
+            cohort = Cohort(
+                key=cohort_in.key,
+                study_key=study.key,
+                label=cohort_in.label,
+                intervention=cohort_in.intervention,
+                file=file.name,
+                line=file.index.line(path),
+                products=tuple(cohort_in.products),
+                therapy=cohort_in.therapy,
+                disease=cohort_in.disease,
+                n=cohort_in.n,
+                subgroup_of=cohort_in.subgroup_of,
+                failure_days_min=cohort_in.failure_days_min,
+                failure_days_max=cohort_in.failure_days_max,
+                cd19_status=cohort_in.cd19_status,
+                note=cohort_in.note,
+            )
+            into.cohorts.append(cohort)
+            into.outcomes.extend(_outcomes(file, path, cohort_in, cohort))
+
+
+def _catalogues(file: ParsedFile, into: _Collected) -> None:
+    content, source_key, name = file.content, file.content.source.key, file.name
+    for i, p in enumerate(content.products):
+        approvals = tuple(
+            Indication(a.indication, _provenance(a.provenance), a.agency, a.year, a.pivotal_trial)
+            for a in p.indications
+        )
+        into.products.append(
+            Product(
+                key=p.key,
+                generic_name=p.generic_name,
+                target=p.target,
+                approved=p.approved,
+                source_key=source_key,
+                file=name,
+                line=file.index.line(("products", i)),
+                brand_name=p.brand_name,
+                costimulatory_domain=p.costimulatory_domain,
+                indications=approvals,
+                provenance=_provenance(p.provenance) if p.provenance else None,
+            )
+        )
+    for i, t in enumerate(content.therapies):
+        line = file.index.line(("therapies", i))
+        into.therapies.append(
+            Therapy(
+                t.key,
+                t.name,
+                t.therapy_class,
+                t.cd19_directed,
+                source_key,
+                name,
+                line,
+                t.target_antigen,
+            )
+        )
+    for i, m in enumerate(content.mechanisms):
+        line = file.index.line(("mechanisms", i))
+        into.mechanisms.append(
+            Mechanism(
+                m.key,
+                m.category,
+                m.name,
+                m.summary,
+                _provenance(m.provenance),
+                source_key,
+                name,
+                line,
+            )
+        )
+    for i, r in enumerate(content.risk_factors):
+        line = file.index.line(("risk_factors", i))
+        into.risk_factors.append(
+            RiskFactor(
+                r.factor,
+                r.direction,
+                r.endpoint,
+                r.analysis,
+                r.study,
+                source_key,
+                _provenance(r.provenance),
+                name,
+                line,
+            )
+        )
+
+
+def assemble(files: Sequence[ParsedFile]) -> Evidence:
+    """Records from validated files, in file order (files sorted by name)."""
+    collected = _Collected()
+    for file in files:
+        s = file.content.source
+        collected.sources.append(
+            Source(
+                key=s.key,
+                citation=s.citation,
+                file=file.name,
+                line=file.index.line(("source",)),
+                first_author=s.first_author,
+                year=s.year,
+                journal=s.journal,
+                pmid=s.pmid,
+                doi=s.doi,
+                url=s.url,
+                seed_ref=s.seed_ref,
+                checked_against=s.checked_against,
+                note=s.note,
+            )
+        )
+        _studies(file, collected)
+        _catalogues(file, collected)
+    return collected.freeze()
