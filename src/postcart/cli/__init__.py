@@ -10,6 +10,7 @@ import typer
 from postcart.cli import advise as _advise
 from postcart.cli import evidence as _evidence
 from postcart.cli import meta as _meta
+from postcart.cli import report as _report
 from postcart.cli import run as _run
 
 app = typer.Typer(
@@ -25,5 +26,6 @@ app.add_typer(_evidence.app, name="evidence")
 app.command("meta")(_meta.meta)
 app.command("run")(_run.run)
 app.command("advise")(_advise.advise)
+app.command("report")(_report.report)
 
 __all__ = ["app"]

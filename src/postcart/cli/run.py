@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -12,17 +13,22 @@ from postcart.cli.evidence import print_build, print_problems, print_summary
 from postcart.errors import EvidenceValidationError
 from postcart.evidence import build_database, read_database
 from postcart.evidence.export import ExportFormat, export_file
+from postcart.report.build import build_report
 
 
 def run(
     out: Annotated[Path, typer.Option("--out", help="Directory for the outputs.")] = Path("out"),
     db: Annotated[str | None, typer.Option("--db", help="Database URL.")] = None,
 ) -> None:
-    """Validate and build the evidence database, then export it to OUT/evidence.{csv,json,xlsx}.
+    """Build and validate the evidence database, export it, and build the living review report.
+
+    Writes OUT/evidence.{csv,json,xlsx} and the report in OUT/report (index.html, Markdown,
+    CSV/XLSX tables, forest plots, R scripts, results.json), then prints where they are.
 
     Example: postcart run --out out
     """
     console = Console()
+    started = time.perf_counter()
     try:
         print_build(build_database(db), console)
     except EvidenceValidationError as error:
@@ -32,4 +38,14 @@ def run(
     for fmt in ExportFormat:
         export_file(evidence, fmt, out / f"evidence.{fmt.value}")
     print_summary(evidence, console)
-    console.print(f"outputs in {out.resolve()}", highlight=False, soft_wrap=True)
+    report = build_report(out / "report")
+    pooled = sum(1 for analysis in report.analyses if analysis.pooled)
+    seconds = time.perf_counter() - started
+    console.print(
+        f"evidence exports in {out.resolve()}\n"
+        f"report ({pooled} pooled analyses, {report.snapshot.label}): "
+        f"{(out / 'report' / 'index.html').resolve()}\n"
+        f"built in {seconds:.1f} s",
+        highlight=False,
+        soft_wrap=True,
+    )

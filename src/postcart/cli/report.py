@@ -1,0 +1,44 @@
+"""``postcart report``: build the living review (HTML, Markdown, CSV/XLSX, figures, R scripts)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from postcart.report.build import STEPS, build_report
+
+
+def report(
+    out: Path = typer.Option(Path("out/report"), "--out", "-o", help="Output folder."),
+    compare: Path | None = typer.Option(
+        None, "--compare", help="An older results.json: adds a 'what changed' section."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary."),
+) -> None:
+    """Regenerate the review's tables and figures from the evidence base, plus what it lacked.
+
+    Example: postcart report --out out/report --compare old/results.json
+    """
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    if quiet:
+        result = build_report(out, compare_to=compare)
+    else:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("building report", total=len(STEPS))
+
+            def advance(step: str) -> None:
+                bar.update(task, description=step, completed=STEPS.index(step))
+
+            result = build_report(out, compare_to=compare, progress=advance)
+    if not quiet:
+        pooled = sum(1 for a in result.analyses if a.pooled)
+        seconds = time.perf_counter() - started
+        console.print(
+            f"[green]report written[/green] to {out}/index.html — {pooled} pooled analyses, "
+            f"{result.snapshot.label}, {seconds:.1f} s"
+        )

@@ -1,0 +1,55 @@
+"""The report as Markdown: the same tables, numbers carrying footnote markers to their quotes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from postcart.report.cells import Cell, ReportTable
+
+if TYPE_CHECKING:
+    from postcart.report.build import Report
+
+
+def _cell(cell: Cell, numbers: dict[str, int]) -> str:
+    text = cell.text.replace("|", "\\|").replace("\n", " ")
+    if cell.ref and text:
+        text += f"[^{numbers[cell.ref]}]"
+    return text
+
+
+def _table(table: ReportTable, numbers: dict[str, int]) -> list[str]:
+    lines = [f"## {table.title}", "", f"*Method:* {table.method}", ""]
+    if not table.rows:
+        return [*lines, "_No data in the evidence base._", ""]
+    lines.append("| " + " | ".join(table.columns) + " |")
+    lines.append("|" + "---|" * len(table.columns))
+    lines += ["| " + " | ".join(_cell(c, numbers) for c in row) + " |" for row in table.rows]
+    return [*lines, ""]
+
+
+def render_markdown(report: Report) -> str:
+    """Markdown text of the whole report."""
+    refs = report.refs.ordered()
+    numbers = {ref.anchor: i + 1 for i, ref in enumerate(refs)}
+    lines = [
+        "# Relapse after CD19 CAR T: the living review",
+        "",
+        f"Built from {report.snapshot.label}; content hash `{report.snapshot.content_hash}`.",
+        "",
+    ]
+    if report.changes is not None:
+        c = report.changes
+        lines += [f"## What changed since {c.old_snapshot}", ""]
+        lines += [f"- New study: {s}" for s in c.new_studies]
+        lines += [f"- Removed study: {s}" for s in c.removed_studies]
+        lines += [f"- Moved: {s}" for s in c.moved]
+        lines += [f"- Flipped: {s}" for s in c.flipped]
+        lines += ["- Nothing changed."] if c.unchanged else []
+        lines.append("")
+    for table in report.tables:
+        lines += _table(table, numbers)
+    lines += ["## Forest plots", ""]
+    lines += [f"![{name}](figures/forest_{name}.svg)" for name in report.figures]
+    lines += ["", "## Provenance", ""]
+    lines += [f"[^{numbers[r.anchor]}]: {r.as_text()}" for r in refs]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Publication figures of the report (matplotlib object API, Agg, no pyplot state)."""
