@@ -1,0 +1,1 @@
+"""Cross-checks against R metafor (live session and pinned reference JSON)."""
