@@ -42,5 +42,8 @@ oracle: $(STAMP) system-deps  ## regenerate pinned metafor reference JSON, then 
 	cd tests/oracle && Rscript make_reference.R
 	git diff --stat -- tests/oracle
 
+docs: $(STAMP)  ## regenerate docs/cli.md from the commands' --help
+	$(BIN)/python scripts/gen_cli_docs.py
+
 clean:  ## remove the venv, database and outputs
 	rm -rf $(VENV) out postcart.db

@@ -9,6 +9,7 @@ import typer
 
 from postcart.cli import advise as _advise
 from postcart.cli import evidence as _evidence
+from postcart.cli import literature as _literature
 from postcart.cli import meta as _meta
 from postcart.cli import report as _report
 from postcart.cli import run as _run
@@ -23,6 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(_evidence.app, name="evidence")
+app.add_typer(_literature.app, name="lit")
 app.command("meta")(_meta.meta)
 app.command("run")(_run.run)
 app.command("advise")(_advise.advise)

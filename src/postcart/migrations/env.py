@@ -10,7 +10,7 @@ from postcart.db import Base, make_engine
 
 #: Modules whose ORM classes autogenerate must see. Imported by name, not by ``import``
 #: statement: the layer contract puts migrations below the packages that own the tables.
-MODEL_MODULES = ("postcart.evidence.models",)
+MODEL_MODULES = ("postcart.evidence.models", "postcart.literature.models")
 for _module in MODEL_MODULES:
     import_module(_module)
 

@@ -1,0 +1,379 @@
+"""``postcart lit``: import, deduplicate, screen, simulate, PRISMA and export the literature.
+
+Every command opens one transaction (``session_scope``) and acts as one reviewer, who only sees
+the projects they belong to. The reviewer's password comes from ``POSTCART_PASSWORD`` or a prompt.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from postcart.db import make_engine, migrate, session_scope
+from postcart.errors import PostcartError
+from postcart.literature import models as m
+from postcart.literature import prisma, prisma_output, screening, store
+from postcart.literature.eutils import DEFAULT_BASE_URL, EutilsClient
+from postcart.literature.prioritise import ModelKind, Prioritiser, screening_text
+from postcart.literature.readers import read_records
+from postcart.literature.readers.ris_writer import write_ris
+from postcart.literature.saved_searches import SavedSearchError, saved_search
+from postcart.literature.simulate import read_labelled_csv, simulate
+
+app = typer.Typer(help="Literature pipeline: import, dedup, screen, simulate, PRISMA, export.")
+console = Console()
+
+DbOption = Annotated[str | None, typer.Option("--db", envvar="DATABASE_URL", help="Database URL.")]
+ProjectOption = Annotated[str, typer.Option("--project", help="Project name.")]
+ReviewerOption = Annotated[
+    str, typer.Option("--reviewer", envvar="POSTCART_REVIEWER", help="Reviewer acting.")
+]
+PasswordOption = Annotated[
+    str,
+    typer.Option(envvar="POSTCART_PASSWORD", prompt=True, hide_input=True, help="Password."),
+]
+
+
+def _engine(db: str | None) -> Engine:
+    engine = make_engine(db)
+    migrate(engine)
+    return engine
+
+
+def _reviewer(session: Session, name: str, password: str) -> m.Reviewer:
+    """Log in; the very first reviewer of an empty database is created on the spot."""
+    if session.scalar(select(m.Reviewer.id).limit(1)) is None:
+        return store.create_reviewer(session, name, password)
+    return store.authenticate(session, name, password)
+
+
+def _fail(error: PostcartError) -> None:
+    console.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+    raise typer.Exit(1)
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False)],
+    db: DbOption = None,
+    project: ProjectOption = "default",
+    reviewer: ReviewerOption = "owner",
+    password: PasswordOption = "",
+    skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Skip broken records.")] = False,
+    reviewers: Annotated[int, typer.Option(help="Reviewers per stage for a new project.")] = 1,
+) -> None:
+    """Import search results into a project as one living-review update (one transaction).
+
+    Example: postcart lit import pubmed.nbib embase.ris --project cart19
+    """
+    try:
+        with session_scope(_engine(db)) as session:
+            who = _reviewer(session, reviewer, password)
+            known = {p.name: p for p in store.projects_of(session, who)}
+            target = known.get(project) or store.create_project(
+                session,
+                project,
+                [who],
+                reviewers_title_abstract=reviewers,
+                reviewers_full_text=reviewers,
+                resolver=who,
+            )
+            update = store.next_update_no(session, target)
+            now = datetime.now(UTC).replace(tzinfo=None)
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("importing", total=len(files))
+                for path in files:
+                    stream = read_records(path, skip_bad=skip_bad)
+                    batch = store.import_records(
+                        session,
+                        target,
+                        stream,
+                        file=str(path),
+                        format=str(stream.format),
+                        imported_at=now,
+                        update_no=update,
+                        source=path.name,
+                    )
+                    console.print(f"{path}: {batch.count} records, {len(stream.errors)} skipped")
+                    progress.advance(task)
+    except PostcartError as error:
+        _fail(error)
+
+
+@app.command()
+def dedup(
+    db: DbOption = None,
+    project: ProjectOption = "default",
+    reviewer: ReviewerOption = "owner",
+    password: PasswordOption = "",
+) -> None:
+    """Link duplicate records (never deleted) across every import of the project.
+
+    Example: postcart lit dedup --project cart19
+    """
+    try:
+        with session_scope(_engine(db)) as session:
+            who = store.authenticate(session, reviewer, password)
+            linked = store.link_duplicates(session, who, store.project_for(session, who, project))
+            console.print(f"{linked} records placed in duplicate groups")
+    except PostcartError as error:
+        _fail(error)
+
+
+def _ask(record: m.LitRecord, position: int, stage: str, reasons: list[str]) -> tuple[str, str]:
+    console.print(f"\n[bold]#{position} record {record.id}[/bold] ({record.year or 'n.d.'})")
+    console.print(record.title, markup=False)
+    console.print(record.abstract[:1500] or "(no abstract)", markup=False, style="dim")
+    keys = "y/m/n/q" if stage == screening.TITLE_ABSTRACT else "y/n/q"
+    console.print(f"[{keys}]? ", end="", markup=False)
+    key = sys.stdin.readline().strip().lower()[:1] or "q"
+    if key == "n" and stage == screening.FULL_TEXT:
+        for number, reason in enumerate(reasons, start=1):
+            console.print(f"  {number}. {reason}", markup=False)
+        choice = sys.stdin.readline().strip()
+        index = int(choice) - 1 if choice.isdigit() else -1
+        return "no", reasons[index] if 0 <= index < len(reasons) else choice
+    return {"y": "yes", "m": "maybe", "n": "no"}.get(key, "quit"), ""
+
+
+def _labels(session: Session, rows: list[m.LitRecord], stage: str) -> dict[int, bool]:
+    labels: dict[int, bool] = {}
+    for index, row in enumerate(rows):
+        result = screening.outcome(session, row, stage)
+        if result in (screening.Outcome.ADVANCE, screening.Outcome.EXCLUDE):
+            labels[index] = result is screening.Outcome.ADVANCE
+    return labels
+
+
+@app.command()
+def screen(
+    db: DbOption = None,
+    project: ProjectOption = "default",
+    reviewer: ReviewerOption = "owner",
+    password: PasswordOption = "",
+    stage: Annotated[str, typer.Option(help="title_abstract or full_text")] = "title_abstract",
+) -> None:
+    """Screen records one by one, most likely inclusions first; keys y/m/n, q to stop.
+
+    Each answer is saved in its own transaction, so quitting loses nothing.
+    Example: postcart lit screen --project cart19 --stage title_abstract
+    """
+    try:
+        engine = _engine(db)
+        position = 0
+        while True:
+            with session_scope(engine) as session:
+                who = store.authenticate(session, reviewer, password)
+                target = store.project_for(session, who, project)
+                rows = store.records_of(session, who, target)
+                waiting = {r.id for r in screening.queue(session, who, target, stage)}
+                if not waiting:
+                    console.print("nothing left to screen")
+                    return
+                ranker = Prioritiser([screening_text(r.title, r.abstract) for r in rows])
+                ranked = [rows[i] for i in ranker.rank(_labels(session, rows, stage))]
+                record = next(r for r in ranked if r.id in waiting)
+                position += 1
+                decision, reason = _ask(record, position, stage, list(target.exclusion_reasons))
+                if decision == "quit":
+                    return
+                when = datetime.now(UTC).replace(tzinfo=None)
+                result = screening.cast_vote(session, who, record.id, stage, decision, when, reason)
+                console.print(f"saved: {decision} -> {result}")
+    except PostcartError as error:
+        _fail(error)
+
+
+@app.command("simulate")
+def simulate_(
+    labelled: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    label_column: Annotated[str, typer.Option(help="Label column.")] = "label_included",
+    model: Annotated[ModelKind, typer.Option(help="Classifier.")] = ModelKind.LOGISTIC,
+    seed: Annotated[int, typer.Option(help="Seed of the prior picks.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Replay a labelled screening in model order and report the work saved (WSS).
+
+    Example: postcart lit simulate ../shared/data/screening/Nagtegaal_2019.csv --json
+    """
+    try:
+        run = simulate(read_labelled_csv(labelled, label_column), model, seed=seed)
+    except PostcartError as error:
+        _fail(error)
+        return
+    figures = {
+        "n_records": run.metrics.n_records,
+        "n_included": run.metrics.n_included,
+        "wss95": round(run.metrics.wss95, 4),
+        "wss100": round(run.metrics.wss100, 4),
+        "records_to_95": run.metrics.records_to_95,
+        "random_records_to_95": round(run.random_records_to_95, 1),
+    }
+    if as_json:
+        print(json.dumps(figures))
+    else:
+        for key, value in figures.items():
+            print(f"{key}: {value}")
+
+
+@app.command("prisma")
+def prisma_(
+    db: DbOption = None,
+    project: ProjectOption = "default",
+    reviewer: ReviewerOption = "owner",
+    password: PasswordOption = "",
+    output: Annotated[Path, typer.Option("-o", "--output", help="Directory.")] = Path("prisma"),
+) -> None:
+    """Write PRISMA 2020 diagrams (SVG, PNG, PRISMA2020 CSV) per update and cumulative.
+
+    Example: postcart lit prisma --project cart19 -o out/prisma
+    """
+    try:
+        with session_scope(_engine(db)) as session:
+            who = store.authenticate(session, reviewer, password)
+            updates, cumulative = prisma.flow(session, store.project_for(session, who, project))
+    except PostcartError as error:
+        _fail(error)
+        return
+    for counts in updates:
+        prisma_output.save(counts, output, f"prisma_update{counts.update_no}")
+    for path in prisma_output.save(cumulative, output, "prisma_cumulative"):
+        console.print(str(path))
+    (output / "prisma_counts.json").write_text(
+        json.dumps([asdict(c) for c in [*updates, cumulative]], indent=1), encoding="utf-8"
+    )
+
+
+EXPORT_COLUMNS = ("record_id", "title", "year", "doi", "pmid", "first_author", "journal")
+
+
+@app.command()
+def export(
+    db: DbOption = None,
+    project: ProjectOption = "default",
+    reviewer: ReviewerOption = "owner",
+    password: PasswordOption = "",
+    format: Annotated[str, typer.Option("--format", help="csv or ris")] = "csv",
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File.")] = None,
+) -> None:
+    """Export every imported record of the project, one row each, with where it came from.
+
+    Example: postcart lit export --format csv -o records.csv
+    """
+    try:
+        with session_scope(_engine(db)) as session:
+            who = store.authenticate(session, reviewer, password)
+            rows = store.records_of(session, who, store.project_for(session, who, project))
+    except PostcartError as error:
+        _fail(error)
+        return
+    target = sys.stdout if output is None else output.open("w", encoding="utf-8", newline="")
+    try:
+        if format == "ris":
+            write_ris((store.as_record(r) for r in rows), target)
+        else:
+            writer = csv.writer(target, lineterminator="\n")
+            writer.writerow((*EXPORT_COLUMNS, "source_file", "source_line", "duplicate_group"))
+            for r in rows:
+                writer.writerow(
+                    (
+                        r.id,
+                        r.title,
+                        r.year or "",
+                        r.doi or "",
+                        r.pmid or "",
+                        r.first_author,
+                        r.journal,
+                        r.source_file,
+                        r.source_line,
+                        r.duplicate_group_id or "",
+                    )
+                )
+    finally:
+        if output is not None:
+            target.close()
+
+
+def _term(name_or_query: str) -> tuple[str, str]:
+    """(label, PubMed term): a saved search by name, else the text itself as the query."""
+    try:
+        found = saved_search(name_or_query)
+    except SavedSearchError:
+        return "query", name_or_query
+    return found.name, found.term
+
+
+@app.command()
+def search(
+    name_or_query: Annotated[str, typer.Argument(help="Saved search name or a PubMed query.")],
+    db: DbOption = None,
+    project: ProjectOption = "default",
+    reviewer: ReviewerOption = "owner",
+    password: PasswordOption = "",
+    email: Annotated[str, typer.Option(envvar="NCBI_EMAIL", help="Contact e-mail for NCBI.")] = "",
+    api_key: Annotated[str, typer.Option(envvar="NCBI_API_KEY", help="NCBI API key.")] = "",
+    mindate: Annotated[str, typer.Option(help="Earliest entry date, YYYY-MM-DD.")] = "",
+    base_url: Annotated[
+        str, typer.Option(envvar="POSTCART_EUTILS_URL", hidden=True)
+    ] = DEFAULT_BASE_URL,
+) -> None:
+    """Run a saved search (or a query) on PubMed and import the hits as a new update.
+
+    The search run (query, window, count, PMIDs) is stored with the records, in one transaction.
+    Example: postcart lit search car_t_b_cell_lymphoma --mindate 2025-01-01
+    """
+    label, term = _term(name_or_query)
+    today = datetime.now(UTC).date()
+    start = date.fromisoformat(mindate) if mindate else None
+    try:
+        with (
+            session_scope(_engine(db)) as session,
+            EutilsClient(email=email, api_key=api_key or None, base_url=base_url) as client,
+            tempfile.TemporaryDirectory() as folder,
+        ):
+            who = store.authenticate(session, reviewer, password)
+            target = store.project_for(session, who, project)
+            run = client.search_all(term, run_date=today, mindate=start, datetype="edat")
+            saved = store.save_search_run(
+                session,
+                target,
+                database="pubmed",
+                query=term,
+                run_at=datetime.now(UTC).replace(tzinfo=None),
+                pmids=run.pmids,
+                count=run.count,
+                mindate=run.mindate.isoformat() if run.mindate else "",
+                maxdate=run.maxdate.isoformat() if run.maxdate else "",
+            )
+            update = store.next_update_no(session, target)
+            for number, body in enumerate(client.efetch(run.pmids), start=1):
+                path = Path(folder) / f"pubmed_{label}_{today.isoformat()}_{number}.xml"
+                path.write_bytes(body)
+                stream = read_records(path, "pubmed_xml")
+                store.import_records(
+                    session,
+                    target,
+                    stream,
+                    file=path.name,
+                    format="pubmed_xml",
+                    imported_at=saved.run_at,
+                    update_no=update,
+                    source="PubMed",
+                    search_run=saved,
+                )
+            console.print(f"{label}: {run.count} hits, {len(run.pmids)} PMIDs imported")
+    except (PostcartError, ValueError) as error:
+        console.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+        raise typer.Exit(1) from error

@@ -1,0 +1,203 @@
+"""ORM tables of the literature pipeline: projects, reviewers, imports, records, screening, PRISMA.
+
+PRISMA 2020 counts three kinds of thing, so they are three tables: a *record* is one imported
+reference (duplicates included), a *report* is the document sought in full text for a record that
+passed title/abstract screening, and a *study* groups the reports describing one investigation.
+Duplicates are linked through a group, never deleted. Decisions are per-reviewer votes plus an
+optional resolution, so dual screening, blinding and Cohen's kappa are possible.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from postcart.db import Base
+
+STAGES = ("title_abstract", "full_text")
+DECISIONS = ("yes", "maybe", "no")
+#: Full-text exclusion reasons of the founding review; a project may replace them.
+DEFAULT_EXCLUSION_REASONS = ("case report", "clinical trial", "not LBCL", "not CD19 CAR T")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Project(Base):
+    """One review; its settings say how many reviewers each stage needs and who resolves."""
+
+    __tablename__ = "lit_project"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    reviewers_title_abstract: Mapped[int] = mapped_column(Integer, default=2)
+    reviewers_full_text: Mapped[int] = mapped_column(Integer, default=2)
+    exclusion_reasons: Mapped[list[str]] = mapped_column(JSON)
+    resolver_id: Mapped[int | None] = mapped_column(ForeignKey("lit_reviewer.id"), nullable=True)
+    __table_args__ = (
+        CheckConstraint("reviewers_title_abstract IN (1, 2)", name="reviewers_ta"),
+        CheckConstraint("reviewers_full_text IN (1, 2)", name="reviewers_ft"),
+    )
+
+
+class Reviewer(Base):
+    """A person who screens; the password is stored as an scrypt hash with its own salt."""
+
+    __tablename__ = "lit_reviewer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    password_salt: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(128))
+
+
+class Membership(Base):
+    """Which reviewers belong to which projects (the basis of data isolation)."""
+
+    __tablename__ = "lit_membership"
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"), primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"), primary_key=True)
+
+
+class SearchRun(Base):
+    """One execution of a saved search: what was asked, over which window, what came back."""
+
+    __tablename__ = "lit_search_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"))
+    database: Mapped[str] = mapped_column(String(100))
+    query: Mapped[str] = mapped_column(Text)
+    mindate: Mapped[str] = mapped_column(String(20), default="")
+    maxdate: Mapped[str] = mapped_column(String(20), default="")
+    run_at: Mapped[datetime] = mapped_column(DateTime)
+    count: Mapped[int] = mapped_column(Integer)
+    pmids: Mapped[list[str]] = mapped_column(JSON)
+
+
+class ImportBatch(Base):
+    """One imported file; ``update_no`` groups the batches of one living-review update."""
+
+    __tablename__ = "lit_import_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"))
+    update_no: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(200))
+    file: Mapped[str] = mapped_column(Text)
+    format: Mapped[str] = mapped_column(String(40))
+    count: Mapped[int] = mapped_column(Integer)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    search_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lit_search_run.id"), nullable=True
+    )
+
+
+class DuplicateGroup(Base):
+    """Records judged to be the same reference; ``root_record_id`` is the one screened.
+
+    The root is a plain id, not a foreign key: records already point at their group, and a
+    cycle of foreign keys would need deferred constraints on every backend.
+    """
+
+    __tablename__ = "lit_duplicate_group"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"))
+    root_record_id: Mapped[int] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(40))
+
+
+class LitRecord(Base):
+    """One imported reference with every :class:`~postcart.literature.records.Record` field."""
+
+    __tablename__ = "lit_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("lit_import_batch.id"))
+    duplicate_group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lit_duplicate_group.id"), nullable=True
+    )
+    title: Mapped[str] = mapped_column(Text)
+    abstract: Mapped[str] = mapped_column(Text, default="")
+    authors: Mapped[list[str]] = mapped_column(JSON)
+    first_author: Mapped[str] = mapped_column(Text, default="")
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    journal: Mapped[str] = mapped_column(Text, default="")
+    volume: Mapped[str] = mapped_column(String(100), default="")
+    issue: Mapped[str] = mapped_column(String(100), default="")
+    pages: Mapped[str] = mapped_column(String(100), default="")
+    doi: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
+    pmid: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
+    keywords: Mapped[list[str]] = mapped_column(JSON)
+    record_type: Mapped[str] = mapped_column(String(100), default="")
+    language: Mapped[str] = mapped_column(String(100), default="")
+    raw: Mapped[list[list[str]]] = mapped_column(JSON)
+    source_file: Mapped[str] = mapped_column(Text)
+    source_line: Mapped[int] = mapped_column(Integer)
+    source_format: Mapped[str] = mapped_column(String(40))
+
+
+class Study(Base):
+    """One investigation; several reports (companion papers, abstracts) may describe it."""
+
+    __tablename__ = "lit_study"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"))
+    label: Mapped[str] = mapped_column(Text)
+
+
+class Report(Base):
+    """The full text sought for a record that passed title/abstract screening."""
+
+    __tablename__ = "lit_report"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("lit_record.id"), unique=True)
+    retrieved: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    location: Mapped[str] = mapped_column(Text, default="")
+    study_id: Mapped[int | None] = mapped_column(ForeignKey("lit_study.id"), nullable=True)
+
+
+class Vote(Base):
+    """One reviewer's decision on one record at one stage; a new vote replaces their old one."""
+
+    __tablename__ = "lit_vote"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("lit_record.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"))
+    stage: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    cast_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (
+        UniqueConstraint("record_id", "reviewer_id", "stage", name="one_vote"),
+        CheckConstraint(_in("stage", STAGES), name="stage"),
+        CheckConstraint(_in("decision", DECISIONS), name="decision"),
+    )
+
+
+class Resolution(Base):
+    """The designated reviewer's ruling on a conflict; it overrides the votes of that stage."""
+
+    __tablename__ = "lit_resolution"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("lit_record.id"))
+    stage: Mapped[str] = mapped_column(String(20))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"))
+    decision: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    resolved_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (
+        UniqueConstraint("record_id", "stage", name="one_resolution"),
+        CheckConstraint(_in("stage", STAGES), name="stage"),
+        CheckConstraint(_in("decision", DECISIONS), name="decision"),
+    )
