@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import typer
+from typer.testing import CliRunner
 
 from postcart.cli import app
 
@@ -17,13 +18,15 @@ Every command honours `DATABASE_URL` where it touches the database.
 """
 
 
-def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(command: Any, path: list[str]) -> list[tuple[list[str], Any]]:
+    """Every command under ``command``; groups are recognised by their ``commands`` mapping
+    (Typer vendors its own click, so isinstance checks against click.Group do not work)."""
     found = [(path, command)]
-    if isinstance(command, click.Group):
-        for name in sorted(command.list_commands(click.Context(command))):
-            sub = command.get_command(click.Context(command), name)
-            if sub is not None and not sub.hidden:
-                found += _walk(sub, [*path, name])
+    subcommands = getattr(command, "commands", None) or {}
+    for name in sorted(subcommands):
+        sub = subcommands[name]
+        if not getattr(sub, "hidden", False):
+            found += _walk(sub, [*path, name])
     return found
 
 
@@ -31,9 +34,13 @@ def render() -> str:
     """The whole reference as Markdown."""
     root = typer.main.get_command(app)
     parts = [HEADER]
-    for path, command in _walk(root, ["postcart"]):
-        with click.Context(command, info_name=" ".join(path), terminal_width=100) as ctx:
-            text = command.get_help(ctx)
+    # Help is rendered by rich straight to the terminal, so capture it as a user would see it,
+    # at a fixed width and without colour, so the file is the same on every machine.
+    runner = CliRunner()
+    environment = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    for path, _command in _walk(root, ["postcart"]):
+        result = runner.invoke(app, [*path[1:], "--help"], env=environment, color=False)
+        text = "\n".join(line.rstrip() for line in result.output.strip("\n").splitlines())
         parts.append(f"\n## `{' '.join(path)}`\n\n```text\n{text}\n```\n")
     return "".join(parts)
 

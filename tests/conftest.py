@@ -35,7 +35,8 @@ def _r_has(package: str) -> bool:
     if shutil.which("Rscript") is None:
         return False
     code = f"quit(status = !requireNamespace('{package}', quietly = TRUE))"
-    return subprocess.run(["Rscript", "-e", code], capture_output=True).returncode == 0
+    result = subprocess.run(["Rscript", "-e", code], capture_output=True, check=False)
+    return result.returncode == 0
 
 
 @pytest.fixture(scope="session")
