@@ -17,7 +17,8 @@ _TEXT = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp")),
     max_size=60,
 ).map(clean)
-_WORD = st.from_regex(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ' -]{0,20}[A-Za-zÀ-ÿ]", fullmatch=True)
+# Names as readers normalise them: whitespace runs collapse to one space (records.clean).
+_WORD = st.from_regex(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ' -]{0,20}[A-Za-zÀ-ÿ]", fullmatch=True).map(clean)
 
 _RECORDS = st.builds(
     Record,

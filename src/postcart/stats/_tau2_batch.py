@@ -189,6 +189,8 @@ def _iterative(method: str, y: FloatArray, v: FloatArray, mask: FloatArray) -> T
         se = np.sqrt(2 / sum_p2(w))
     else:
         se = np.sqrt(2 * k**2 / (k - 1) / w.sum(axis=1) ** 2)
+    # As the single fit does: no SE for a tau2 that Fisher scoring never converged to.
+    se = np.where(converged, se, np.nan)
     return Tau2Batch(tau2, se, iterations, converged, stuck)
 
 
