@@ -6,7 +6,7 @@ timing subgroup, antigen status) — never by comparing response rates across un
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from postcart.evidence.records import Cohort, Evidence, Outcome
@@ -45,16 +45,7 @@ class CardOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
-        return {
-            "measure": self.measure,
-            "value": self.value,
-            "unit": self.unit,
-            "timepoint_months": self.timepoint_months,
-            "range_low": self.range_low,
-            "range_high": self.range_high,
-            "provenance": self.provenance,
-            "ref": self.ref,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,20 +72,9 @@ class EvidenceCard:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
-        return {
-            "source_key": self.source_key,
-            "study_key": self.study_key,
-            "study_name": self.study_name,
-            "design": self.design,
-            "cohort_key": self.cohort_key,
-            "cohort_label": self.cohort_label,
-            "n": self.n,
-            "post_cart_specific": self.post_cart_specific,
-            "timing_match": self.timing_match,
-            "antigen_match": self.antigen_match,
-            "certainty_note": self.certainty_note,
-            "outcomes": [outcome.to_dict() for outcome in self.outcomes],
-        }
+        card = asdict(self)
+        card["outcomes"] = list(card["outcomes"])
+        return card
 
 
 def _timing_match(cohort: Cohort, days: int | None) -> bool:
