@@ -2,10 +2,13 @@
 
     PostcartError
     ├── InputError                 bad numbers handed to stats (names row and column)
+    ├── AccessError                a reviewer asked for a project or record that is not theirs
     ├── EvidenceValidationError    curated evidence files break a rule (lists every Problem)
     ├── RecordParseError           a literature file cannot be read (file, line, field)
     ├── ProfileError               a patient profile is impossible or contradictory (field)
-    └── RuleError                  a decision rule file references something unknown (rule id)
+    ├── RuleError                  a decision rule file references something unknown (rule id)
+    ├── literature.eutils_answers.EutilsError       PubMed answered with an error or not at all
+    └── literature.saved_searches.SavedSearchError  no saved search of that name
 
 Every message names where the problem is, so a user can fix the input without a debugger.
 """
@@ -21,6 +24,10 @@ class PostcartError(Exception):
 
 class InputError(PostcartError, ValueError):
     """Numbers passed to a statistical routine are unusable (e.g. events > n)."""
+
+
+class AccessError(PostcartError, PermissionError):
+    """A reviewer asked for another project's data; says "not found" so it leaks nothing."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from postcart.db import session_scope
-from postcart.errors import InputError
+from postcart.errors import AccessError, InputError
 from postcart.literature import models as m
 from postcart.literature import screening, store
 from postcart.literature.kappa import stage_kappa
@@ -147,11 +147,11 @@ def test_isolation_between_projects(session, team) -> None:
         update_no=1,
     )
     assert [p.name for p in store.projects_of(session, dan)] == ["other"]
-    with pytest.raises(InputError):
+    with pytest.raises(AccessError):
         store.records_of(session, dan, project)
-    with pytest.raises(InputError):
+    with pytest.raises(AccessError):
         store.record_for(session, dan, _ids(session, ann, project)[0])
-    with pytest.raises(InputError):
+    with pytest.raises(AccessError):
         screening.cast_vote(session, ann, _ids(session, dan, other)[0], TITLE_ABSTRACT, "yes", WHEN)
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from postcart.errors import InputError
+from postcart.errors import AccessError, InputError
 from postcart.literature import models as m
 from postcart.literature.dedup import find_duplicates
 from postcart.literature.records import Record
@@ -99,11 +99,11 @@ def project_for(session: Session, reviewer: m.Reviewer, name: str) -> m.Project:
     for project in projects_of(session, reviewer):
         if project.name == name:
             return project
-    raise InputError(f"project {name!r}: not found among {reviewer.name!r}'s projects")
+    raise AccessError(f"project {name!r}: not found among {reviewer.name!r}'s projects")
 
 
 def records_of(session: Session, reviewer: m.Reviewer, project: m.Project) -> list[m.LitRecord]:
-    """Records of ``project`` in import order, or InputError if ``reviewer`` is not a member."""
+    """Records of ``project`` in import order, or AccessError if ``reviewer`` is not a member."""
     project_for(session, reviewer, project.name)
     query = select(m.LitRecord).where(m.LitRecord.project_id == project.id)
     return list(session.scalars(query.order_by(m.LitRecord.id)))
@@ -114,7 +114,7 @@ def record_for(session: Session, reviewer: m.Reviewer, record_id: int) -> m.LitR
     record = session.get(m.LitRecord, record_id)
     member = {p.id for p in projects_of(session, reviewer)}
     if record is None or record.project_id not in member:
-        raise InputError(f"record {record_id}: not found in {reviewer.name!r}'s projects")
+        raise AccessError(f"record {record_id}: not found in {reviewer.name!r}'s projects")
     return record
 
 
