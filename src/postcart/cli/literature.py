@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from postcart.db import make_engine, migrate, session_scope
 from postcart.errors import PostcartError
+from postcart.literature import dedup_review, prisma, prisma_output, screening, store
 from postcart.literature import models as m
-from postcart.literature import prisma, prisma_output, screening, store
 from postcart.literature.eutils import DEFAULT_BASE_URL, EutilsClient
 from postcart.literature.prioritise import ModelKind, Prioritiser, screening_text
 from postcart.literature.readers import read_records
@@ -118,16 +118,30 @@ def dedup(
     project: ProjectOption = "default",
     reviewer: ReviewerOption = "owner",
     password: PasswordOption = "",
+    link: Annotated[
+        tuple[int, int] | None,
+        typer.Option(help="Confirm two queued records are one work: LEFT RIGHT record ids."),
+    ] = None,
 ) -> None:
-    """Link duplicate records (never deleted) across every import of the project.
+    """Link duplicate records (never deleted), then list uncertain pairs for manual review.
 
-    Example: postcart lit dedup --project cart19
+    Example: postcart lit dedup --project cart19  (then: --link 12 57 to confirm a pair)
     """
     try:
         with session_scope(_engine(db)) as session:
             who = store.authenticate(session, reviewer, password)
-            linked = store.link_duplicates(session, who, store.project_for(session, who, project))
+            chosen = store.project_for(session, who, project)
+            if link is not None:
+                group = dedup_review.link_manually(session, who, chosen, *link)
+                console.print(f"records {link[0]} and {link[1]} linked in group {group}")
+            linked = store.link_duplicates(session, who, chosen)
             console.print(f"{linked} records placed in duplicate groups")
+            for pair in dedup_review.review_queue(session, who, chosen):
+                console.print(
+                    f"review {pair.left_id} ~ {pair.right_id} ({pair.reason}, "
+                    f"similarity {pair.similarity}): {pair.left_title[:70]}",
+                    markup=False,
+                )
     except PostcartError as error:
         _fail(error)
 
