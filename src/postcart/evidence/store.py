@@ -6,12 +6,34 @@ fails the transaction rolls back and the previous evidence is still there, whole
 
 from __future__ import annotations
 
+from dataclasses import fields
+from enum import Enum
+from typing import Any, TypeVar
+
 from sqlalchemy import Engine, delete, func, inspect, select
 from sqlalchemy.orm import Session
 
 from postcart.db import Base
 from postcart.evidence import models as m
 from postcart.evidence.records import Cohort, Evidence, Provenance
+
+_Row = TypeVar("_Row", bound=Base)
+
+
+def _row(model: type[_Row], record: Any, **overrides: object) -> _Row:
+    """An ORM row from a read model: every field that is also a column (enums as their value).
+
+    Read models and tables share field names on purpose, so a new field needs no copy code here;
+    ``overrides`` supplies the columns that are named or shaped differently.
+    """
+    columns = {column.key for column in inspect(model).columns}
+    values: dict[str, object] = {}
+    for field in fields(record):
+        if field.name in columns:
+            value = getattr(record, field.name)
+            values[field.name] = value.value if isinstance(value, Enum) else value
+    values.update(overrides)
+    return model(**values)
 
 
 def _provenance_columns(p: Provenance) -> dict[str, object]:
@@ -45,32 +67,17 @@ def _product_rows(evidence: Evidence) -> list[Base]:
     indication_id = 0
     for p in evidence.products:
         provenance = _provenance_columns(p.provenance) if p.provenance else {}
-        rows.append(
-            m.Product(
-                key=p.key,
-                generic_name=p.generic_name,
-                brand_name=p.brand_name,
-                target=p.target,
-                costimulatory_domain=p.costimulatory_domain,
-                approved=p.approved,
-                source_key=p.source_key,
-                file=p.file,
-                line=p.line,
-                **provenance,
-            )
-        )
+        rows.append(_row(m.Product, p, **provenance))
     for p in evidence.products:
         for ordinal, a in enumerate(p.indications):
             indication_id += 1
             rows.append(
-                m.Indication(
+                _row(
+                    m.Indication,
+                    a,
                     id=indication_id,
                     product_key=p.key,
                     ordinal=ordinal,
-                    indication=a.indication,
-                    agency=a.agency,
-                    year=a.year,
-                    pivotal_trial=a.pivotal_trial,
                     **_provenance_columns(a.provenance),
                 )
             )
@@ -78,94 +85,18 @@ def _product_rows(evidence: Evidence) -> list[Base]:
 
 
 def _catalogue_rows(evidence: Evidence) -> list[Base]:
-    rows: list[Base] = [
-        m.Source(
-            key=s.key,
-            citation=s.citation,
-            first_author=s.first_author,
-            year=s.year,
-            journal=s.journal,
-            pmid=s.pmid,
-            doi=s.doi,
-            url=s.url,
-            seed_ref=s.seed_ref,
-            checked_against=s.checked_against,
-            note=s.note,
-            file=s.file,
-            line=s.line,
-        )
-        for s in evidence.sources
-    ]
+    rows: list[Base] = [_row(m.Source, s) for s in evidence.sources]
     rows += _product_rows(evidence)
-    rows += [
-        m.Therapy(
-            key=t.key,
-            name=t.name,
-            therapy_class=t.therapy_class.value,
-            target_antigen=t.target_antigen,
-            cd19_directed=t.cd19_directed,
-            source_key=t.source_key,
-            file=t.file,
-            line=t.line,
-        )
-        for t in evidence.therapies
-    ]
-    rows += [
-        m.Mechanism(
-            key=x.key,
-            category=x.category.value,
-            name=x.name,
-            summary=x.summary,
-            source_key=x.source_key,
-            file=x.file,
-            line=x.line,
-            **_provenance_columns(x.provenance),
-        )
-        for x in evidence.mechanisms
-    ]
+    rows += [_row(m.Therapy, t) for t in evidence.therapies]
+    rows += [_row(m.Mechanism, x, **_provenance_columns(x.provenance)) for x in evidence.mechanisms]
     return rows
 
 
 def _study_rows(evidence: Evidence) -> list[Base]:
-    rows: list[Base] = [
-        m.Study(
-            key=s.key,
-            source_key=s.source_key,
-            name=s.name,
-            design=s.design.value,
-            region=s.region,
-            disease=s.disease.value,
-            post_cart_specific=s.post_cart_specific,
-            timing_subgroup=s.timing_subgroup,
-            antigen_status_required=s.antigen_status_required,
-            registration=s.registration,
-            note=s.note,
-            file=s.file,
-            line=s.line,
-        )
-        for s in evidence.studies
-    ]
+    rows: list[Base] = [_row(m.Study, s) for s in evidence.studies]
     ordinal = {c.key: i for i, c in enumerate(evidence.cohorts)}
     for c in _parents_first(evidence.cohorts):
-        rows.append(
-            m.Cohort(
-                key=c.key,
-                study_key=c.study_key,
-                ordinal=ordinal[c.key],
-                label=c.label,
-                intervention=c.intervention,
-                therapy_key=c.therapy,
-                disease=c.disease.value if c.disease else None,
-                n=c.n,
-                subgroup_of=c.subgroup_of,
-                failure_days_min=c.failure_days_min,
-                failure_days_max=c.failure_days_max,
-                cd19_status=c.cd19_status,
-                note=c.note,
-                file=c.file,
-                line=c.line,
-            )
-        )
+        rows.append(_row(m.Cohort, c, ordinal=ordinal[c.key], therapy_key=c.therapy))
     rows += [
         m.CohortProduct(cohort_key=c.key, product_key=p, position=i)
         for c in evidence.cohorts
@@ -178,35 +109,7 @@ def _outcome_rows(evidence: Evidence) -> tuple[list[Base], list[Base]]:
     outcomes: list[Base] = []
     discrepancies: list[Base] = []
     for number, o in enumerate(evidence.outcomes, start=1):
-        outcomes.append(
-            m.Outcome(
-                id=number,
-                key=o.key,
-                cohort_key=o.cohort_key,
-                ordinal=o.ordinal,
-                measure=o.measure.value,
-                label=o.label,
-                statistic=o.statistic.value,
-                value=o.value,
-                unit=o.unit.value,
-                timepoint_months=o.timepoint_months,
-                range_low=o.range_low,
-                range_high=o.range_high,
-                events=o.events,
-                events_basis=o.events_basis.value,
-                denominator=o.denominator,
-                analysis_unit=o.analysis_unit,
-                ci_low=o.ci_low,
-                ci_high=o.ci_high,
-                ci_level=o.ci_level,
-                criteria=o.criteria,
-                n_studies=o.n_studies,
-                note=o.note,
-                file=o.file,
-                line=o.line,
-                **_provenance_columns(o.provenance),
-            )
-        )
+        outcomes.append(_row(m.Outcome, o, id=number, **_provenance_columns(o.provenance)))
         if o.discrepancy_with is not None:
             discrepancies.append(
                 m.Discrepancy(
@@ -220,18 +123,7 @@ def _outcome_rows(evidence: Evidence) -> tuple[list[Base], list[Base]]:
 
 def _risk_rows(evidence: Evidence) -> list[Base]:
     return [
-        m.RiskFactor(
-            id=number,
-            study_key=r.study_key,
-            source_key=r.source_key,
-            factor=r.factor,
-            direction=r.direction.value,
-            endpoint=r.endpoint,
-            analysis=r.analysis.value,
-            file=r.file,
-            line=r.line,
-            **_provenance_columns(r.provenance),
-        )
+        _row(m.RiskFactor, r, id=number, **_provenance_columns(r.provenance))
         for number, r in enumerate(evidence.risk_factors, start=1)
     ]
 
