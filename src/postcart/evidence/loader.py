@@ -7,8 +7,11 @@ files that parsed, and raise once with everything found. Only clean files become
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from postcart.errors import EvidenceValidationError, Problem
 from postcart.evidence import rules
@@ -77,15 +80,23 @@ def load_evidence(paths: Iterable[Path | str] | None = None) -> Evidence:
     return assemble(validate(paths))
 
 
+_Record = TypeVar("_Record")
+
+
+def _record(kind: type[_Record], parsed: BaseModel, **overrides: Any) -> _Record:
+    """A read model from a parsed block: every field the two share by name, plus ``overrides``.
+
+    File blocks and read models use the same names on purpose; ``overrides`` carries what the
+    file does not hold (file, line, source key) or holds in another shape (nested blocks).
+    """
+    names = {f.name for f in fields(kind)} & set(type(parsed).model_fields)  # type: ignore[arg-type]
+    values = {name: getattr(parsed, name) for name in names}
+    values.update(overrides)
+    return kind(**values)
+
+
 def _provenance(block: ProvenanceIn) -> Provenance:
-    return Provenance(
-        kind=block.kind,
-        quote=block.quote,
-        section=block.section,
-        locator=block.locator,
-        source_key=block.source_key,
-        url=block.url,
-    )
+    return _record(Provenance, block)
 
 
 def _events(
@@ -144,33 +155,18 @@ def _outcomes(
         here = (*path, "outcomes", ordinal)
         events, basis = _events(o, cohort.n, file.index.raw.get((*here, "value")))
         records.append(
-            Outcome(
+            _record(
+                Outcome,
+                o,
                 cohort_key=cohort.key,
                 ordinal=ordinal,
-                measure=o.measure,
-                unit=o.unit,
                 provenance=_provenance(o.provenance),
                 file=file.name,
                 line=file.index.line(here),
-                key=o.key,
-                label=o.label,
-                statistic=o.statistic,
-                value=o.value,
-                timepoint_months=o.timepoint_months,
-                range_low=o.range_low,
-                range_high=o.range_high,
                 events=events,
                 events_basis=basis,
-                denominator=o.denominator,
-                analysis_unit=o.analysis_unit,
-                ci_low=o.ci_low,
-                ci_high=o.ci_high,
-                ci_level=o.ci_level,
-                criteria=o.criteria,
-                n_studies=o.n_studies,
                 discrepancy_with=o.discrepancy.other if o.discrepancy else None,
                 discrepancy_note=o.discrepancy.note if o.discrepancy else None,
-                note=o.note,
             )
         )
     return records
@@ -180,40 +176,23 @@ def _studies(file: ParsedFile, into: _Collected) -> None:
     source_key = file.content.source.key
     for s, study in enumerate(file.content.studies):
         into.studies.append(
-            Study(
-                key=study.key,
+            _record(
+                Study,
+                study,
                 source_key=source_key,
-                name=study.name,
-                design=study.design,
-                disease=study.disease,
                 file=file.name,
                 line=file.index.line(("studies", s)),
-                region=study.region,
-                post_cart_specific=study.post_cart_specific,
-                timing_subgroup=study.timing_subgroup,
-                antigen_status_required=study.antigen_status_required,
-                registration=study.registration,
-                note=study.note,
             )
         )
         for c, cohort_in in enumerate(study.cohorts):
             path = ("studies", s, "cohorts", c)
-            cohort = Cohort(
-                key=cohort_in.key,
+            cohort = _record(
+                Cohort,
+                cohort_in,
                 study_key=study.key,
-                label=cohort_in.label,
-                intervention=cohort_in.intervention,
                 file=file.name,
                 line=file.index.line(path),
                 products=tuple(cohort_in.products),
-                therapy=cohort_in.therapy,
-                disease=cohort_in.disease,
-                n=cohort_in.n,
-                subgroup_of=cohort_in.subgroup_of,
-                failure_days_min=cohort_in.failure_days_min,
-                failure_days_max=cohort_in.failure_days_max,
-                cd19_status=cohort_in.cd19_status,
-                note=cohort_in.note,
             )
             into.cohorts.append(cohort)
             into.outcomes.extend(_outcomes(file, path, cohort_in, cohort))
@@ -223,65 +202,45 @@ def _catalogues(file: ParsedFile, into: _Collected) -> None:
     content, source_key, name = file.content, file.content.source.key, file.name
     for i, p in enumerate(content.products):
         approvals = tuple(
-            Indication(a.indication, _provenance(a.provenance), a.agency, a.year, a.pivotal_trial)
-            for a in p.indications
+            _record(Indication, a, provenance=_provenance(a.provenance)) for a in p.indications
         )
         into.products.append(
-            Product(
-                key=p.key,
-                generic_name=p.generic_name,
-                target=p.target,
-                approved=p.approved,
+            _record(
+                Product,
+                p,
                 source_key=source_key,
                 file=name,
                 line=file.index.line(("products", i)),
-                brand_name=p.brand_name,
-                costimulatory_domain=p.costimulatory_domain,
                 indications=approvals,
                 provenance=_provenance(p.provenance) if p.provenance else None,
             )
         )
     for i, t in enumerate(content.therapies):
         line = file.index.line(("therapies", i))
-        into.therapies.append(
-            Therapy(
-                t.key,
-                t.name,
-                t.therapy_class,
-                t.cd19_directed,
-                source_key,
-                name,
-                line,
-                t.target_antigen,
-            )
-        )
+        into.therapies.append(_record(Therapy, t, source_key=source_key, file=name, line=line))
     for i, m in enumerate(content.mechanisms):
         line = file.index.line(("mechanisms", i))
         into.mechanisms.append(
-            Mechanism(
-                m.key,
-                m.category,
-                m.name,
-                m.summary,
-                _provenance(m.provenance),
-                source_key,
-                name,
-                line,
+            _record(
+                Mechanism,
+                m,
+                provenance=_provenance(m.provenance),
+                source_key=source_key,
+                file=name,
+                line=line,
             )
         )
     for i, r in enumerate(content.risk_factors):
         line = file.index.line(("risk_factors", i))
         into.risk_factors.append(
-            RiskFactor(
-                r.factor,
-                r.direction,
-                r.endpoint,
-                r.analysis,
-                r.study,
-                source_key,
-                _provenance(r.provenance),
-                name,
-                line,
+            _record(
+                RiskFactor,
+                r,
+                study_key=r.study,
+                source_key=source_key,
+                provenance=_provenance(r.provenance),
+                file=name,
+                line=line,
             )
         )
 
@@ -292,21 +251,7 @@ def assemble(files: Sequence[ParsedFile]) -> Evidence:
     for file in files:
         s = file.content.source
         collected.sources.append(
-            Source(
-                key=s.key,
-                citation=s.citation,
-                file=file.name,
-                line=file.index.line(("source",)),
-                first_author=s.first_author,
-                year=s.year,
-                journal=s.journal,
-                pmid=s.pmid,
-                doi=s.doi,
-                url=s.url,
-                seed_ref=s.seed_ref,
-                checked_against=s.checked_against,
-                note=s.note,
-            )
+            _record(Source, s, file=file.name, line=file.index.line(("source",)))
         )
         _studies(file, collected)
         _catalogues(file, collected)
