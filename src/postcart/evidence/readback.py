@@ -7,6 +7,9 @@ Files are loaded sorted by name and records kept in file order, so ordering rows
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import fields
+from enum import Enum
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +43,34 @@ from postcart.evidence.vocab import (
 )
 
 _Row = m.Outcome | m.RiskFactor | m.Mechanism | m.Indication | m.Product
+_Record = TypeVar("_Record")
+
+#: Columns stored as a vocabulary's value; a field name means the same vocabulary everywhere.
+_VOCABULARY: dict[str, type[Enum]] = {
+    "measure": Measure,
+    "unit": Unit,
+    "statistic": Statistic,
+    "events_basis": EventsBasis,
+    "design": StudyDesign,
+    "disease": Disease,
+    "therapy_class": TherapyClass,
+    "category": MechanismCategory,
+    "direction": Direction,
+    "analysis": AnalysisType,
+}
+
+
+def _record(kind: type[_Record], row: Any, **overrides: Any) -> _Record:
+    """A read model from a row: every field that is also a column, vocabularies restored."""
+    values: dict[str, Any] = {}
+    for field in fields(kind):  # type: ignore[arg-type]
+        if field.name in overrides or not hasattr(row, field.name):
+            continue
+        value = getattr(row, field.name)
+        vocabulary = _VOCABULARY.get(field.name)
+        values[field.name] = vocabulary(value) if vocabulary and value is not None else value
+    values.update(overrides)
+    return kind(**values)
 
 
 def _provenance(row: _Row) -> Provenance:
@@ -57,20 +88,11 @@ def _provenance(row: _Row) -> Provenance:
 def _products(session: Session) -> tuple[Product, ...]:
     approvals: dict[str, list[Indication]] = defaultdict(list)
     for a in session.scalars(select(m.Indication).order_by(m.Indication.id)):
-        approvals[a.product_key].append(
-            Indication(a.indication, _provenance(a), a.agency, a.year, a.pivotal_trial)
-        )
+        approvals[a.product_key].append(_record(Indication, a, provenance=_provenance(a)))
     return tuple(
-        Product(
-            key=p.key,
-            generic_name=p.generic_name,
-            target=p.target,
-            approved=p.approved,
-            source_key=p.source_key,
-            file=p.file,
-            line=p.line,
-            brand_name=p.brand_name,
-            costimulatory_domain=p.costimulatory_domain,
+        _record(
+            Product,
+            p,
             indications=tuple(approvals[p.key]),
             provenance=_provenance(p) if p.provenance_kind is not None else None,
         )
@@ -84,23 +106,7 @@ def _cohorts(session: Session) -> tuple[Cohort, ...]:
     for link in session.scalars(links):
         products[link.cohort_key].append(link.product_key)
     return tuple(
-        Cohort(
-            key=c.key,
-            study_key=c.study_key,
-            label=c.label,
-            intervention=c.intervention,
-            file=c.file,
-            line=c.line,
-            products=tuple(products[c.key]),
-            therapy=c.therapy_key,
-            disease=Disease(c.disease) if c.disease else None,
-            n=c.n,
-            subgroup_of=c.subgroup_of,
-            failure_days_min=c.failure_days_min,
-            failure_days_max=c.failure_days_max,
-            cd19_status=c.cd19_status,
-            note=c.note,
-        )
+        _record(Cohort, c, products=tuple(products[c.key]), therapy=c.therapy_key)
         for c in session.scalars(select(m.Cohort).order_by(m.Cohort.ordinal))
     )
 
@@ -108,123 +114,40 @@ def _cohorts(session: Session) -> tuple[Cohort, ...]:
 def _outcomes(session: Session) -> tuple[Outcome, ...]:
     notes = {d.outcome_id: d for d in session.scalars(select(m.Discrepancy))}
     return tuple(
-        Outcome(
-            cohort_key=o.cohort_key,
-            ordinal=o.ordinal,
-            measure=Measure(o.measure),
-            unit=Unit(o.unit),
+        _record(
+            Outcome,
+            o,
             provenance=_provenance(o),
-            file=o.file,
-            line=o.line,
-            key=o.key,
-            label=o.label,
-            statistic=Statistic(o.statistic),
-            value=o.value,
-            timepoint_months=o.timepoint_months,
-            range_low=o.range_low,
-            range_high=o.range_high,
-            events=o.events,
-            events_basis=EventsBasis(o.events_basis),
-            denominator=o.denominator,
-            analysis_unit=o.analysis_unit,
-            ci_low=o.ci_low,
-            ci_high=o.ci_high,
-            ci_level=o.ci_level,
-            criteria=o.criteria,
-            n_studies=o.n_studies,
             discrepancy_with=notes[o.id].other_outcome_key if o.id in notes else None,
             discrepancy_note=notes[o.id].note if o.id in notes else None,
-            note=o.note,
         )
         for o in session.scalars(select(m.Outcome).order_by(m.Outcome.id))
     )
 
 
+def _in_file_order(session: Session, table: Any, kind: type[_Record]) -> tuple[_Record, ...]:
+    """Rows of ``table`` as ``kind`` records, in the order the files were loaded."""
+    rows = session.scalars(select(table).order_by(table.file, table.line))
+    return tuple(_record(kind, row) for row in rows)
+
+
 def read_evidence(session: Session) -> Evidence:
     """Everything in the evidence tables as records."""
-    sources = tuple(
-        Source(
-            key=s.key,
-            citation=s.citation,
-            file=s.file,
-            line=s.line,
-            first_author=s.first_author,
-            year=s.year,
-            journal=s.journal,
-            pmid=s.pmid,
-            doi=s.doi,
-            url=s.url,
-            seed_ref=s.seed_ref,
-            checked_against=s.checked_against,
-            note=s.note,
-        )
-        for s in session.scalars(select(m.Source).order_by(m.Source.file, m.Source.line))
-    )
-    studies = tuple(
-        Study(
-            key=s.key,
-            source_key=s.source_key,
-            name=s.name,
-            design=StudyDesign(s.design),
-            disease=Disease(s.disease),
-            file=s.file,
-            line=s.line,
-            region=s.region,
-            post_cart_specific=s.post_cart_specific,
-            timing_subgroup=s.timing_subgroup,
-            antigen_status_required=s.antigen_status_required,
-            registration=s.registration,
-            note=s.note,
-        )
-        for s in session.scalars(select(m.Study).order_by(m.Study.file, m.Study.line))
-    )
-    therapies = tuple(
-        Therapy(
-            t.key,
-            t.name,
-            TherapyClass(t.therapy_class),
-            t.cd19_directed,
-            t.source_key,
-            t.file,
-            t.line,
-            t.target_antigen,
-        )
-        for t in session.scalars(select(m.Therapy).order_by(m.Therapy.file, m.Therapy.line))
-    )
     mechanisms = tuple(
-        Mechanism(
-            x.key,
-            MechanismCategory(x.category),
-            x.name,
-            x.summary,
-            _provenance(x),
-            x.source_key,
-            x.file,
-            x.line,
-        )
+        _record(Mechanism, x, provenance=_provenance(x))
         for x in session.scalars(select(m.Mechanism).order_by(m.Mechanism.file, m.Mechanism.line))
     )
     risk_factors = tuple(
-        RiskFactor(
-            r.factor,
-            Direction(r.direction),
-            r.endpoint,
-            AnalysisType(r.analysis),
-            r.study_key,
-            r.source_key,
-            _provenance(r),
-            r.file,
-            r.line,
-        )
+        _record(RiskFactor, r, provenance=_provenance(r))
         for r in session.scalars(select(m.RiskFactor).order_by(m.RiskFactor.id))
     )
     return Evidence(
-        sources=sources,
-        studies=studies,
+        sources=_in_file_order(session, m.Source, Source),
+        studies=_in_file_order(session, m.Study, Study),
         cohorts=_cohorts(session),
         outcomes=_outcomes(session),
         products=_products(session),
-        therapies=therapies,
+        therapies=_in_file_order(session, m.Therapy, Therapy),
         mechanisms=mechanisms,
         risk_factors=risk_factors,
     )
