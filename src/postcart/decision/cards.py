@@ -13,6 +13,7 @@ from postcart.evidence.records import Cohort, Evidence, Outcome
 from postcart.evidence.vocab import Measure
 
 #: Cohorts smaller than this get a certainty note: one response more or less moves a rate a lot.
+#: Cut-off: the "small numbers (n<20)" evidence tier of ../shared/research/anchors_decision.md.
 SMALL_COHORT = 20
 
 #: Measures shown on a card, in this order (the review's Table 4 columns).

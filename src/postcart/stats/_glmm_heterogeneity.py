@@ -16,13 +16,14 @@ import numpy as np
 from scipy import special, stats
 
 from postcart.stats._quadrature import FloatArray
+from postcart.stats.inference import DOUBLE_EPS as _DBL_EPS
 
 #: ``glm.control()`` defaults: relative deviance change and iteration cap.
 _GLM_EPSILON = 1e-8
 _GLM_MAXIT = 25
-#: R's C code for ``binomial()`` clamps the logit at ±30 (``THRESH``) and uses DBL_EPSILON.
+#: R's C code for ``binomial()`` clamps the logit at ±30 (``THRESH``) and uses DBL_EPSILON
+#: (``inference.DOUBLE_EPS``).
 _ETA_CLAMP = 30.0
-_DBL_EPS = float(np.finfo(np.float64).eps)
 
 
 @dataclass(frozen=True, slots=True)
