@@ -76,8 +76,11 @@ def forest(pooled: Pooled, ax: Axes | None = None) -> Axes:
     ax.set_xlim(0, 100)
     ax.set_ylim(0.2, total + 0.8)
     ax.set_xlabel("%", fontsize=9)
-    ax.set_title(pooled.title, fontsize=10, loc="left")
-    ax.annotate("Weight", (1.02, total + 0.6), xycoords=("axes fraction", "data"), fontsize=8)
+    ax.set_title(pooled.title, fontsize=10, loc="left", pad=22)
+    # A GLMM has no inverse-variance study weights; the ones shown are the two-step model's.
+    weight_label = "Weight\n(logit REML)" if pooled.kind == "proportion" else "Weight"
+    ax.annotate(weight_label, (1.02, total + 0.45), xycoords=("axes fraction", "data"), fontsize=8,
+                va="bottom")  # fmt: skip
     ax.spines[["top", "right"]].set_visible(False)
     ax.figure.subplots_adjust(left=0.42, right=0.9)
     return ax
