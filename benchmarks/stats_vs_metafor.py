@@ -121,10 +121,11 @@ def timed(call: Callable[[], Any]) -> tuple[float, float, Any]:
 def agreement(sample: list[list[Any]], batch: Any, tol: float) -> tuple[int, float]:
     """Rows compared and the worst relative difference in estimate, se and tau2.
 
-    The estimate is scaled by max(|estimate|, se). For the GLMM, as in the oracle tests, se is
-    held to 5 × tol (lme4's finite-difference Hessian) and τ² differences below 1e-6 in
-    absolute terms count as agreement (lme4's Nelder–Mead stops ~1e-5 from the optimum in τ,
-    which near τ² = 0.01 is ~1e-4 of τ²).
+    The estimate is scaled by max(|estimate|, se). The timed metafor run uses its defaults,
+    whose GLMM answers are themselves noisy at ~1e-4 (lme4's PIRLS tolerance and
+    finite-difference Hessian; the oracle tests measure that spread per dataset, see
+    tests/oracle/README.md). Here, with no reruns to measure it, the GLMM se is held to
+    5 × tol and τ² differences below 1e-6 in absolute terms count as agreement.
     """
     worst, compared = 0.0, 0
     floor = 1e-6 if tol > 1e-6 else 1e-10

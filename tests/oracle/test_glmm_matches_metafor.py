@@ -3,8 +3,17 @@
 Live: 150 seeded random datasets (k = 2 to 40, studies with zero and with all events, tiny
 and large n) fitted by metafor in the session's R process and by us, single and batched.
 Pinned: ``reference/glmm.json`` (metadat proportion data, Freeman–Tukey pathology sets,
-failures). GLMM numbers must agree to 1e-4 relative: lme4's Nelder–Mead stops with a
-gradient of ~1e-4, so its optimum itself is only that precise.
+failures).
+
+Every key must agree with metafor to 1e-4 relative. metafor's GLMM answer is itself only
+that precise on some data: lme4's inner PIRLS stops at a relative change of 1e-7 and its
+quadrature then uses the curvature of the previous iterate, so its deviance is noisy, and
+its se comes from a finite-difference Hessian (step 1e-4) of that deviance. Each dataset is
+therefore fitted by metafor four times: as users run it, and with lme4's tolerances
+tightened (``tolPwrss`` 1e-10, 1e-11, 1e-12; bobyqa ``rhoend`` 1e-12; see ``r/glmm.R``).
+Ours must lie within 1e-4 of the span of those answers, key by key. On most data the span
+is far below 1e-4 and this is plain 1e-4 agreement; where the likelihood is flat (large τ²,
+k = 2) metafor's own answers spread by up to 2e-3, measured in the same run.
 """
 
 from __future__ import annotations
@@ -24,20 +33,12 @@ from .r_session import RSession
 
 pytestmark = pytest.mark.metafor
 
-#: Relative agreement required for the ML point estimates (estimate, τ², I², H², Q).
+#: Relative agreement required for every key (the issue's contract for the GLMM).
 GLMM_TOL = 1e-4
-#: For se and everything built from it (z, CI, PI): lme4 takes the Hessian by finite
-#: differences of a deviance whose inner PIRLS stops at ~1e-7, which is noisy at ~3e-4 once
-#: τ² > 4 (our Hessian is stable to 1e-6 across step sizes).
-SE_TOL = 5e-4
-#: Above this τ² (τ > 3.2 logits: study proportions spread over nearly all of 0–1) the
-#: likelihood is so flat that lme4's Nelder–Mead stops ~1e-3 away; tolerances are ×10 there.
-FLAT_TAU2 = 10.0
-SE_KEYS = frozenset({"se", "stat", "ci_low", "ci_high", "pi_low", "pi_high", "back.ci_low",
-                     "back.ci_high", "back.pi_low", "back.pi_high", "back.mean_ci_low",
-                     "back.mean_ci_high"})  # fmt: skip
 #: Absolute floor for numbers that are 0 at the τ² = 0 boundary (metafor prints 0, we ~1e-20).
 ABS_FLOOR = 1e-7
+#: Datasets (of 150) allowed where metafor's own answers spread by more than GLMM_TOL.
+MAX_IMPRECISE = 15
 SEED = 20261124
 N_RANDOM = 150
 KEYS = ("estimate", "se", "stat", "ci_low", "ci_high", "pi_low", "pi_high", "tau2", "i2", "h2")
@@ -77,35 +78,74 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p)) if 1e-9 < p < 1 - 1e-9 else round(p)
 
 
-def mismatches(ours: MetaResult, theirs: dict[str, Any], worst: dict[str, float]) -> list[str]:
-    """Keys where we and metafor differ by more than ``GLMM_TOL`` (records the worst diffs).
+#: Keys located on the logit scale, compared relative to max(|value|, se): a bound that
+#: happens to sit near 0 is not held to a relative error of a tiny number.
+LOCATED = frozenset({"estimate", "ci_low", "ci_high", "pi_low", "pi_high"})
 
-    Points on the logit scale (estimate, CI, PI) are compared relative to max(|value|, se),
-    so a bound that happens to sit near 0 is not held to a relative error of a tiny number;
-    proportions are compared on the logit scale for the same reason.
-    """
+
+def _float(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def metafor_values(answer: dict[str, Any]) -> dict[str, float]:
+    """The compared numbers of one metafor answer (proportions as logits)."""
+    values = {key: _float(answer[key]) for key in KEYS + EXTRAS}
+    values |= {f"back.{key}": _logit(_float(answer["back"][key])) for key in BACK}
+    values["q"] = _float(answer["q_wald"])
+    return values
+
+
+def our_values(ours: MetaResult) -> dict[str, float]:
+    """The same numbers from our result, under the same names."""
     extras = ours.settings["extras"]
-    se = float(theirs["se"])
-    located = {"estimate", "ci_low", "ci_high", "pi_low", "pi_high"}
-    pairs: list[tuple[str, float, Any, float]] = [
-        (key, getattr(ours, key), theirs[key], se if key in located else 0.0) for key in KEYS
-    ]
-    pairs += [(f"back.{key}", _logit(getattr(ours.back, key)), _logit(theirs["back"][key]), se)
-              for key in BACK]  # fmt: skip
-    pairs += [(key, extras[key], theirs[key], 0.0) for key in EXTRAS]
-    pairs.append(("q", ours.q, theirs["q_wald"], 0.0))
+    values = {key: float(getattr(ours, key)) for key in KEYS}
+    values |= {key: float(extras[key]) for key in EXTRAS}
+    values |= {f"back.{key}": _logit(getattr(ours.back, key)) for key in BACK}
+    values["q"] = float(ours.q)
+    return values
+
+
+def _distance(value: float, low: float, high: float, scale: float) -> float:
+    """Relative distance of ``value`` from the interval [low, high] (0 inside it)."""
+    if math.isnan(value) or math.isnan(low):
+        return 0.0 if math.isnan(value) == math.isnan(low) else math.inf
+    if low <= value <= high:
+        return 0.0
+    nearest = low if value < low else high
+    return _rel(value, nearest, scale)
+
+
+def span(answers: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    """Per key, the lowest and highest value metafor gave over its runs."""
+    values = [metafor_values(answer) for answer in answers]
+    return {key: (min(v[key] for v in values), max(v[key] for v in values)) for key in values[0]}
+
+
+def span_width(answers: list[dict[str, Any]]) -> float:
+    """The largest relative spread of metafor's own answers over its keys."""
+    scale = min(_float(answer["se"]) for answer in answers)
+    return max(_distance(high, low, low, scale if key in LOCATED or key.startswith("back.") else 0.0)
+               for key, (low, high) in span(answers).items())  # fmt: skip
+
+
+def mismatches(
+    ours: MetaResult, answers: list[dict[str, Any]], worst: dict[str, float]
+) -> list[str]:
+    """Keys where we lie more than ``GLMM_TOL`` outside the span of metafor's answers.
+
+    Points on the logit scale and proportions (as logits) are compared relative to
+    max(|value|, se), so a bound that happens to sit near 0 is not held to a relative error of
+    a tiny number. Records the worst differences in ``worst``.
+    """
+    mine = our_values(ours)
+    scale = min(_float(answer["se"]) for answer in answers)
     problems = []
-    for key, mine, ref, scale in pairs:
-        ref_value = math.nan if ref is None else float(ref)
-        if math.isnan(ref_value) or math.isnan(mine):
-            if math.isnan(ref_value) != math.isnan(mine):
-                problems.append(f"{key}: ours {mine!r}, metafor {ref!r}")
-            continue
-        rel = _rel(mine, ref_value, scale)
+    for key, (low, high) in span(answers).items():
+        located = key in LOCATED or key.startswith("back.")
+        rel = _distance(mine[key], low, high, scale if located else 0.0)
         worst[key] = max(worst.get(key, 0.0), rel)
-        tol = (SE_TOL if key in SE_KEYS else GLMM_TOL) * (10 if theirs["tau2"] > FLAT_TAU2 else 1)
-        if rel > tol:
-            problems.append(f"{key}: ours {mine!r}, metafor {ref_value!r} (rel {rel:.1e})")
+        if rel > GLMM_TOL:
+            problems.append(f"{key}: ours {mine[key]!r}, metafor {low!r}..{high!r} (rel {rel:.1e})")
     return problems
 
 
@@ -134,8 +174,13 @@ def _ours(case: dict[str, Any]) -> MetaResult:
     return rma_glmm(case["xi"], case["ni"], test=test, level=case["level"])
 
 
+def _usable(answer: dict[str, Any]) -> bool:
+    return "error" not in answer and not lme4_flagged(answer)
+
+
 @pytest.fixture(scope="module")
 def live(r_session: RSession) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Each answer is ``{"default": ..., "precise": [...]}`` (see ``r/glmm.R``)."""
     cases = random_cases()
     answers = r_session.call("oracle_glmm_batch(d$cases)", {"cases": cases})
     return cases, answers
@@ -144,21 +189,39 @@ def live(r_session: RSession) -> tuple[list[dict[str, Any]], list[dict[str, Any]
 def test_random_datasets_match_metafor(live: tuple[list[Any], list[Any]]) -> None:
     cases, answers = live
     worst: dict[str, float] = {}
-    failures, compared, local = [], 0, 0
-    for case, theirs in zip(cases, answers, strict=True):
-        ours = _ours(case)
-        if "error" in theirs or lme4_flagged(theirs):
+    failures, compared, local, imprecise = [], 0, 0, 0
+    for case, runs in zip(cases, answers, strict=True):
+        default = runs["default"]
+        if not _usable(default):
             continue  # lme4 gave up or says its optimum is off; nothing exact to compare
-        if metafor_not_at_maximum(case, ours, theirs):
+        ours = _ours(case)
+        if metafor_not_at_maximum(case, ours, default):
             local += 1
             continue
         assert ours.status == "ok", f"{case['id']}: {ours.reason}"
         assert ours.settings["extras"]["q_lrt"] >= 0
+        usable = [default] + [run for run in runs["precise"] if _usable(run)
+                              and not metafor_not_at_maximum(case, ours, run)]  # fmt: skip
+        imprecise += span_width(usable) > GLMM_TOL
         compared += 1
-        failures += [f"{case['id']}: {p}" for p in mismatches(ours, theirs, worst)]
-    assert compared >= 100, f"only {compared} datasets compared"
-    assert local <= 10, f"{local} datasets where metafor is not at the likelihood maximum"
+        failures += [f"{case['id']}: {p}" for p in mismatches(ours, usable, worst)]
+    assert compared >= 140, f"only {compared} datasets compared"
+    assert local <= 5, f"{local} datasets where metafor is not at the likelihood maximum"
+    assert imprecise <= MAX_IMPRECISE, f"metafor's own answers spread > 1e-4 on {imprecise}"
     assert not failures, "\n".join(failures[:30])
+
+
+def test_default_metafor_is_noisy_where_allowed(live: tuple[list[Any], list[Any]]) -> None:
+    """The span is real, not a loophole: on the flattest likelihood in the set (k = 2,
+    τ² ≈ 23) metafor's se moves by > 1e-3 when lme4's tolerances are tightened, and ours is
+    within 1e-4 of the tightest run."""
+    cases, answers = live
+    by_id = {case["id"]: (case, runs) for case, runs in zip(cases, answers, strict=True)}
+    case, runs = by_id["g052-k2"]
+    tightest = runs["precise"][-1]
+    assert tightest["tol_pwrss"] == 1e-12
+    assert span_width([runs["default"], tightest]) > 1e-3
+    assert not mismatches(_ours(case), [tightest], {})
 
 
 def test_batch_equals_single_fits(live: tuple[list[Any], list[Any]]) -> None:
@@ -197,4 +260,5 @@ def test_pinned_reference(case: dict[str, Any]) -> None:
             assert "zero events" in ours.reason
         return
     assert ours.status == "ok"
-    assert not mismatches(ours, theirs, {})
+    runs = [theirs] + [run for run in case["precise"] if _usable(run)]
+    assert not mismatches(ours, runs, {})

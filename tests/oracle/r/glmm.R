@@ -1,18 +1,42 @@
 # metafor answers for rma.glmm(measure = "PLO"): functions only (sourced by server.R and
 # make_reference.R).
 #
-# oracle_glmm(case): one fit. `case` has xi, ni, test ("z" or "t") and level.
+# oracle_glmm(case, tol_pwrss): one fit. `case` has xi, ni, test ("z" or "t") and level.
 # Returns estimate, se, intervals, tau2, I2/H2, both heterogeneity tests and the
 # back-transforms (median via transf.ilogit, mean via transf.ilogit.int), or
 # list(error = <metafor's message>) when rma.glmm stops.
+#
+# tol_pwrss = NULL is metafor as users run it. A number reruns the same rma.glmm call with
+# lme4's inner penalised IRLS taken to that relative tolerance (lme4's default tolPwrss is
+# 1e-7, and its quadrature then uses the curvature of the previous iterate) and bobyqa to
+# rhoend 1e-12 (the default stops near 2e-7). lme4's se comes from a finite-difference
+# Hessian (step 1e-4) of that noisy deviance, so the answers move with the tolerance: the
+# spread over PRECISE_TOL_PWRSS is metafor's own precision on that dataset.
+PRECISE_TOL_PWRSS <- c(1e-10, 1e-11, 1e-12)
 
-oracle_glmm <- function(case) {
+oracle_glmm <- function(case, tol_pwrss = NULL) {
+  if (is.null(tol_pwrss)) {
+    return(oracle_glmm_fit(case, list()))
+  }
+  glmer_ctrl <- list(tolPwrss = tol_pwrss, optimizer = "bobyqa",
+                     optCtrl = list(rhoend = 1e-12, maxfun = 1e5))
+  c(oracle_glmm_fit(case, list(glmerCtrl = glmer_ctrl)), list(tol_pwrss = tol_pwrss))
+}
+
+# The default fit and the precise reruns (at the tau2 = 0 boundary PIRLS sometimes cannot
+# reach the tighter tolerances: "pwrssUpdate did not converge"; those come back as errors).
+oracle_glmm_runs <- function(case) {
+  list(default = oracle_glmm(case),
+       precise = lapply(PRECISE_TOL_PWRSS, function(tol) oracle_glmm(case, tol)))
+}
+
+oracle_glmm_fit <- function(case, control) {
   level <- if (is.null(case$level)) 95 else case$level
   test <- if (is.null(case$test)) "z" else case$test
   warns <- character(0)
   res <- tryCatch(withCallingHandlers(
     rma.glmm(xi = as.numeric(case$xi), ni = as.numeric(case$ni), measure = "PLO",
-             test = test, level = level),
+             test = test, level = level, control = control),
     warning = function(w) {
       warns <<- c(warns, conditionMessage(w))
       invokeRestart("muffleWarning")
@@ -38,7 +62,7 @@ oracle_glmm <- function(case) {
 # Many fits per request, spread over the cores (each fit is independent).
 oracle_glmm_batch <- function(cases) {
   cores <- max(1L, parallel::detectCores(), na.rm = TRUE)
-  parallel::mclapply(cases, oracle_glmm, mc.cores = cores)
+  parallel::mclapply(cases, oracle_glmm_runs, mc.cores = cores)
 }
 
 # Pinned cases: metadat proportion data, the Freeman-Tukey pathology sets and edge cases.
@@ -64,7 +88,8 @@ oracle_glmm_cases <- function() {
 
 make_reference_glmm <- function(outdir) {
   answers <- lapply(oracle_glmm_cases(), function(case) {
-    list(id = case$id, input = case, output = oracle_glmm(case))
+    runs <- oracle_glmm_runs(case)
+    list(id = case$id, input = case, output = runs$default, precise = runs$precise)
   })
   write_reference(answers, file.path(outdir, "glmm.json"))
 }
