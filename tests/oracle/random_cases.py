@@ -8,13 +8,13 @@ import numpy as np
 
 from postcart.stats import escalc
 
-#: How many random datasets are drawn (each is fitted with every estimator and both tests).
+#: How many random datasets are drawn (each is fitted with every estimator and every test).
 N_DATASETS = 320
 #: Fixed seed: the same datasets on every run and machine.
 SEED = 20261124
 MEASURES = ("PLO", "PR", "PAS", "PFT", "GEN")
 METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS")
-TESTS = ("z", "knha")
+TESTS = ("z", "t", "knha", "adhoc")
 #: Study sizes mixing n = 1 and huge n, so the weights span many orders of magnitude.
 SIZES = (1, 2, 5, 12, 30, 80, 250, 1000, 50_000, 2_000_000)
 

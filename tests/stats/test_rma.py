@@ -133,4 +133,21 @@ def test_unknown_method_and_test_are_rejected() -> None:
     with pytest.raises(InputError, match="method"):
         rma([0.1, 0.2], [0.1, 0.1], method="XYZ")
     with pytest.raises(InputError, match="test"):
-        rma([0.1, 0.2], [0.1, 0.1], test="t")
+        rma([0.1, 0.2], [0.1, 0.1], test="wald")
+
+
+def test_t_knha_and_adhoc_by_hand() -> None:
+    """Three studies that agree more than their variances imply: the Knapp–Hartung factor
+    is RSS/(k − 1) = 10·(0.05² + 0.05² + 0)/2 = 0.025, so knha is narrower than t, and
+    adhoc floors the factor at 1, giving exactly the t interval."""
+    yi, vi = [0.1, 0.2, 0.15], [0.1, 0.1, 0.1]
+    crit = 4.302652729749464  # R: qt(0.975, 2)
+    se_t = math.sqrt(1 / 30)
+    fits = {test: rma(yi, vi, method="FE", test=test) for test in ("t", "knha", "adhoc")}
+    assert fits["t"].se == pytest.approx(se_t, rel=1e-12)
+    assert fits["knha"].se == pytest.approx(math.sqrt(0.025 / 30), rel=1e-12)
+    assert fits["adhoc"].se == pytest.approx(se_t, rel=1e-12)
+    for fit in fits.values():
+        assert fit.df == 2
+        assert fit.ci_high - fit.estimate == pytest.approx(crit * fit.se, rel=1e-12)
+    assert "floored at 1" in fits["adhoc"].settings["ci_method"]

@@ -23,13 +23,11 @@ from postcart.stats._checks import (
 )
 from postcart.stats.effect_sizes import MEASURES
 from postcart.stats.heterogeneity import heterogeneity, q_profile_ci
-from postcart.stats.inference import pooled_inference
+from postcart.stats.inference import RESCALED_TESTS, TESTS, pooled_inference
 from postcart.stats.results import MetaResult, Status
 from postcart.stats.tau2 import TAU2_METHODS, estimate_tau2, resolve_control
 from postcart.stats.transforms import back_transform
 
-#: Tests for the pooled estimate: Wald z (metafor's default) or Knapp–Hartung t.
-TESTS: tuple[str, ...] = ("z", "knha")
 #: metafor warns when max(vi)/min(vi) reaches 1/evtol (evtol = 1e-7).
 VI_RATIO_WARNING = 1e7
 NAN = math.nan
@@ -57,8 +55,9 @@ def rma(
         τ² estimator: ``"REML"`` (metafor's default), ``"DL"``, ``"ML"``, ``"PM"``,
         ``"HE"``, ``"SJ"``, ``"EB"``, ``"HS"``, or ``"FE"`` for a common-effect model.
     test
-        ``"z"`` (metafor's default) or ``"knha"`` (Knapp–Hartung, t with k − 1 df). As in
-        metafor, k = 1 forces ``"z"`` with a warning.
+        ``"z"`` (metafor's default), ``"t"`` (t with k − 1 df), ``"knha"`` (Knapp–Hartung)
+        or ``"adhoc"`` (Knapp–Hartung with its variance factor floored at 1); see
+        :mod:`postcart.stats.inference`. As in metafor, k = 1 forces ``"z"`` with a warning.
     level
         Confidence level in percent for the CI, PI and τ² CI (metafor ``level=95``).
     measure
@@ -91,7 +90,7 @@ def rma(
     if k == 1 and test != "z":
         notes.append('test set to "z" because k = 1 (as metafor)')
         test = "z"
-    if method == "FE" and test == "knha":
+    if method == "FE" and test in RESCALED_TESTS:
         notes.append("Knapp–Hartung is not meant for a common-effect (FE) model")
     if float(np.max(v) / np.min(v)) >= VI_RATIO_WARNING:
         notes.append("ratio of largest to smallest sampling variance is extremely large")
@@ -159,6 +158,15 @@ def rma(
     )
 
 
+#: How each test builds the CI, in words a methods section can quote.
+CI_METHODS = {
+    "z": "Wald z",
+    "t": "t(k−1), variance unscaled",
+    "knha": "Knapp–Hartung t(k−1)",
+    "adhoc": "Knapp–Hartung t(k−1), variance factor floored at 1 (ad hoc correction)",
+}
+
+
 def _settings(
     method: str,
     test: str,
@@ -169,7 +177,7 @@ def _settings(
 ) -> dict[str, Any]:
     """Every choice behind the numbers, in words a methods section can quote."""
     common = method == "FE"
-    ci_method = "Knapp–Hartung t(k−1)" if test == "knha" else "Wald z"
+    ci_method = CI_METHODS[test]
     record: dict[str, Any] = {
         "engine": "postcart.stats.rma (mirrors metafor 3.8 rma.uni)",
         "estimator": "common effect (tau2 = 0)" if common else method,
