@@ -183,6 +183,34 @@ def test_live_random(r_session: RSession) -> None:
     assert set(worst) >= {"reg2.b", "trimfill", "influence1.dffits", "subgroups.common.q"}
 
 
+#: Every estimator and test meta_regression offers (the main grid above keeps to five and two).
+ALL_METHODS = ("FE", "DL", "REML", "ML", "PM", "HE", "SJ", "EB", "HS")
+ALL_TESTS = ("z", "t", "knha", "adhoc")
+
+
+def test_live_regression_every_estimator_and_test(r_session: RSession) -> None:
+    """One and two moderators, all 9 estimators × 4 tests on the seeded datasets."""
+    datasets = {case["id"].split("-")[0]: case for case in random_cases()}
+    grid = [(m, t) for m in ALL_METHODS for t in ALL_TESTS]
+    cases = [{**data, "id": f"{name}-{m}-{t}", "method": m, "test": t}
+             for name, data in datasets.items() for m, t in grid]  # fmt: skip
+    answers = r_session.call("oracle_regression(d$cases)", {"cases": cases})
+    worst: dict[str, float] = {}
+    problems, compared = [], 0
+    for case, theirs in zip(cases, answers, strict=True):
+        both = np.column_stack([case["x1"], case["x2"]])
+        for key, mods in (("reg1", case["x1"]), ("reg2", both)):
+            fit = meta_regression(case["yi"], case["vi"], mods, method=case["method"],
+                                  test=case["test"])  # fmt: skip
+            if "error" in theirs[key]:
+                assert not fit.converged, f"{case['id']} {key}: metafor: {theirs[key]['error']}"
+                continue
+            compared += 1
+            problems += compare(_reg(fit), theirs[key], f"{case['id']}.{key}", worst)
+    assert compared >= 400
+    assert not problems, "\n".join(problems[:40])
+
+
 @pytest.mark.parametrize("method", ["PM", "SJ", "EB", "HS"])
 def test_live_leave1out_other_estimators(r_session: RSession, method: str) -> None:
     """leave1out runs on the core ``rma``, so every estimator it offers is checked too."""

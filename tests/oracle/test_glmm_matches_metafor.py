@@ -124,8 +124,13 @@ def span(answers: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
 def span_width(answers: list[dict[str, Any]]) -> float:
     """The largest relative spread of metafor's own answers over its keys."""
     scale = min(_float(answer["se"]) for answer in answers)
-    return max(_distance(high, low, low, scale if key in LOCATED or key.startswith("back.") else 0.0)
+    return max(_distance(high, low, low, scale if _located(key) else 0.0)
                for key, (low, high) in span(answers).items())  # fmt: skip
+
+
+def _located(key: str) -> bool:
+    """Points on the logit scale and proportions (as logits): scaled by se, see LOCATED."""
+    return key in LOCATED or key.startswith("back.")
 
 
 def mismatches(
@@ -141,8 +146,7 @@ def mismatches(
     scale = min(_float(answer["se"]) for answer in answers)
     problems = []
     for key, (low, high) in span(answers).items():
-        located = key in LOCATED or key.startswith("back.")
-        rel = _distance(mine[key], low, high, scale if located else 0.0)
+        rel = _distance(mine[key], low, high, scale if _located(key) else 0.0)
         worst[key] = max(worst.get(key, 0.0), rel)
         if rel > GLMM_TOL:
             problems.append(f"{key}: ours {mine[key]!r}, metafor {low!r}..{high!r} (rel {rel:.1e})")

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats as sps
 
 from postcart.errors import InputError
-from postcart.stats.regression import _loglik, fit_tau2, meta_regression
+from postcart.stats.regression import meta_regression
 
 REL = 1e-10
 YI = np.array([0.10, 0.35, -0.20, 0.60, 0.25, 0.05, 0.40])
@@ -49,22 +49,82 @@ def test_dl_intercept_only_matches_dersimonian_laird_formula() -> None:
     mu = np.sum(w * YI) / w.sum()
     q = np.sum(w * (YI - mu) ** 2)
     tau2 = max(0.0, (q - 6) / (w.sum() - np.sum(w**2) / w.sum()))
-    fit = fit_tau2(YI, VI, np.ones((7, 1)), "DL")
+    fit = meta_regression(YI, VI, method="DL")
     assert fit.tau2 == pytest.approx(tau2, rel=REL)
+
+
+def _wls_rss(y: np.ndarray, v: np.ndarray, x: np.ndarray, tau2: float) -> float:
+    """Weighted residual sum of squares of the WLS fit at τ², by numpy least squares."""
+    root_w = 1 / np.sqrt(v + tau2)
+    beta = np.linalg.lstsq(x * root_w[:, None], y * root_w, rcond=None)[0]
+    return float(np.sum((y - x @ beta) ** 2 / (v + tau2)))
+
+
+def _loglik(y: np.ndarray, v: np.ndarray, x: np.ndarray, tau2: float, reml: bool) -> float:
+    """ML / REML log-likelihood up to a constant, written out from the textbook formula."""
+    ll = -0.5 * np.sum(np.log(v + tau2)) - 0.5 * _wls_rss(y, v, x, tau2)
+    if reml:
+        ll -= 0.5 * np.linalg.slogdet(x.T @ (x / (v + tau2)[:, None]))[1]
+    return float(ll)
+
+
+Y8 = np.array([0.1, 0.9, -0.5, 1.2, 0.3, -0.2, 0.8, 0.0])
+V8 = np.array([0.05, 0.08, 0.04, 0.10, 0.06, 0.05, 0.07, 0.09])
+X8 = np.arange(8.0)
 
 
 @pytest.mark.parametrize("method", ["REML", "ML"])
 def test_likelihood_estimates_sit_at_the_maximum(method: str) -> None:
-    y = np.array([0.1, 0.9, -0.5, 1.2, 0.3, -0.2, 0.8, 0.0])
-    v = np.array([0.05, 0.08, 0.04, 0.10, 0.06, 0.05, 0.07, 0.09])
-    x = np.column_stack([np.ones(8), np.arange(8.0)])
-    fit = fit_tau2(y, v, x, method)  # type: ignore[arg-type]
+    fit = meta_regression(Y8, V8, X8, method=method)  # type: ignore[arg-type]
     assert fit.tau2 > 0
+    x = np.column_stack([np.ones(8), X8])
     reml = method == "REML"
-    yc = y - y.mean()
-    at = _loglik(yc, v, x, fit.tau2, reml)
+    at = _loglik(Y8, V8, x, fit.tau2, reml)
     for h in (1e-3, -1e-3):
-        assert at >= _loglik(yc, v, x, fit.tau2 + h, reml)
+        assert at >= _loglik(Y8, V8, x, fit.tau2 + h, reml)
+
+
+def test_paule_mandel_sets_generalised_q_to_residual_df() -> None:
+    """PM with a moderator: Q(τ²) = Σ w (y − Xβ̂)² equals k − p = 6 at the estimate."""
+    fit = meta_regression(Y8, V8, X8, method="PM")
+    x = np.column_stack([np.ones(8), X8])
+    assert fit.tau2 > 0
+    assert _wls_rss(Y8, V8, x, fit.tau2) == pytest.approx(6.0, abs=1e-3)  # uniroot's tol
+
+
+def test_sidik_jonkman_with_a_moderator_by_hand() -> None:
+    """τ²₀ = population variance of y; τ² = τ²₀ · RSS(τ²₀) / (k − p)."""
+    fit = meta_regression(Y8, V8, X8, method="SJ")
+    tau2_0 = float(np.mean((Y8 - Y8.mean()) ** 2))
+    x = np.column_stack([np.ones(8), X8])
+    assert fit.tau2 == pytest.approx(tau2_0 * _wls_rss(Y8, V8, x, tau2_0) / 6, rel=REL)
+
+
+def test_empirical_bayes_is_a_fixed_point() -> None:
+    """EB stops where RSS·k/(k − p) = k, i.e. RSS(τ²) = k − p (to metafor's 1e-5 steps)."""
+    fit = meta_regression(Y8, V8, X8, method="EB")
+    x = np.column_stack([np.ones(8), X8])
+    assert _wls_rss(Y8, V8, x, fit.tau2) == pytest.approx(6.0, rel=1e-3)
+
+
+def test_adhoc_floors_the_knapp_hartung_factor_at_one() -> None:
+    """Near-collinear effects: the KH factor RSS/(k − p) is < 1, so adhoc equals test t."""
+    y = 0.1 + 0.05 * X8 + np.array([0.01, -0.01, 0.0, 0.01, -0.01, 0.0, 0.01, -0.01])
+    knha = meta_regression(y, V8, X8, method="FE", test="knha")
+    adhoc = meta_regression(y, V8, X8, method="FE", test="adhoc")
+    t_test = meta_regression(y, V8, X8, method="FE", test="t")
+    assert knha.s2w < 1
+    assert adhoc.s2w == 1.0
+    assert adhoc.se == pytest.approx(t_test.se, rel=REL)
+    assert adhoc.ddf == t_test.ddf == 6
+
+
+def test_paule_mandel_failure_is_a_status_not_an_exception() -> None:
+    fit = meta_regression(Y8, V8, X8, method="PM", control={"tau2_max": 1e-6})
+    assert not fit.converged
+    assert "tau2_max" in fit.reason
+    assert np.isnan(fit.tau2)
+    assert np.isnan(fit.beta).all()
 
 
 def test_r2_is_zero_without_heterogeneity_and_names_are_kept() -> None:

@@ -71,7 +71,7 @@ def test_separate_fits_are_reachable_by_label_and_serialisable() -> None:
         (["x"] * 7, {}, "at least 2 levels"),
         (["x", "y"], {}, "column 'groups'"),
         (GROUPS, {"tau2": "pooled"}, "column 'tau2'"),
-        (GROUPS, {"tau2": "common", "method": "PM"}, "column 'method'"),
+        (GROUPS, {"tau2": "common", "method": "GLMM"}, "method='GLMM'"),
     ],
 )
 def test_bad_input_is_named(groups: list[str], kwargs: dict[str, str], match: str) -> None:

@@ -17,7 +17,7 @@ import typer
 
 from postcart.errors import InputError
 from postcart.stats import escalc, get_preset, rma
-from postcart.stats.rma import TESTS
+from postcart.stats.inference import TESTS
 from postcart.stats.tau2 import TAU2_METHODS
 
 #: Columns with a fixed meaning; any other numeric column is a moderator.
@@ -142,7 +142,10 @@ def meta(
     method: Annotated[
         str | None, typer.Option(help=f"{', '.join(TAU2_METHODS)} or GLMM (default REML).")
     ] = None,
-    test: Annotated[str | None, typer.Option(help="z or knha (default z).")] = None,
+    test: Annotated[
+        str | None,
+        typer.Option(help="z, t, knha or adhoc (default z; GLMM: z or t, knha means t)."),
+    ] = None,
     level: Annotated[float, typer.Option(help="Confidence level in percent.")] = 95.0,
     preset: Annotated[
         str | None, typer.Option(help="metafor, meta or cochrane-2025; flags override it.")
@@ -169,7 +172,7 @@ def meta(
             "to": to,
             "preset": preset,
         }
-        if opts["test"] not in (*TESTS, "t"):
+        if opts["test"] not in TESTS:
             raise CsvProblem(f"--test must be one of {', '.join(TESTS)}")
         header, rows = _read_rows(file)
         result = _pool(file, header, rows, opts)

@@ -1,26 +1,22 @@
 """Mixed-effects meta-regression, mirroring metafor 3.8-1 ``rma(yi, vi, mods=~...)``.
 
-The core ``rma`` handles intercept-only models; moderators need τ² estimated with a design
-matrix ``X`` (``k × p``), which this module does generically (:func:`fit_tau2`), following
-metafor's algorithms so that results agree to ~1e-8 rather than merely "at the optimum":
+τ² comes from the same estimators as the intercept-only model (``tau2.estimate_tau2`` with
+the design matrix ``X``): DL, HE, HS, SJ, PM, ML, REML and EB, each following metafor's
+algorithm with ``k − p`` residual degrees of freedom, so results agree to ~1e-8 rather than
+merely "at the optimum". ``FE``/``EE`` fix τ² = 0.
 
-* ``DL``: method of moments with fixed-effect weights, ``(Q_E - (k - p)) / tr(P)``, truncated at 0.
-* ``HE``: unweighted method of moments, ``(RSS_OLS - tr(P_OLS V)) / (k - p)``, truncated at 0.
-* ``ML``/``REML``: Fisher scoring from the (truncated) ``HE`` value, step halving to stay ≥ 0,
-  stopping when ``|Δτ²| ≤ 1e-5`` (metafor's ``threshold``), at most 100 iterations, then
-  metafor's check that the likelihood at τ² = 0 is not higher (else τ² is set to 0).
-* ``FE``/``EE``: τ² = 0.
-
-Inference follows ``rma.uni``: Wald ``z`` (default) or ``knha``/``t`` (t with ``k - p`` df;
-under ``knha`` the covariance is scaled by ``RSS/(k - p)``). QM tests the coefficients in
-``btt`` (all but the intercept by default): χ²(m) under ``z``, ``F(m, k - p)`` as ``QM/m``
-under ``knha``/``t``. QE is the residual-heterogeneity test; pseudo-R² is metafor's default
-``(τ²_RE − τ²) / τ²_RE`` in percent, truncated at 0, ``τ²_RE`` from the intercept-only fit.
+Inference follows ``rma.uni``: Wald ``z`` (default), ``t`` (t with ``k − p`` df), ``knha``
+(t, covariance scaled by ``RSS/(k − p)``) or ``adhoc`` (that factor floored at 1). QM tests
+the coefficients in ``btt`` (all but the intercept by default): χ²(m) under ``z``,
+``F(m, k − p)`` as ``QM/m`` otherwise. QE is the residual-heterogeneity test; pseudo-R² is
+metafor's default ``(τ²_RE − τ²) / τ²_RE`` in percent, truncated at 0, ``τ²_RE`` from the
+intercept-only fit with the same estimator.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -30,26 +26,16 @@ from scipy import stats as sps
 
 from postcart.errors import InputError
 from postcart.stats._checks import as_vector, check_level, check_variances, same_length
+from postcart.stats._projection import DesignProjection
+from postcart.stats.inference import DOUBLE_EPS, RESCALED_TESTS, T_TESTS
+from postcart.stats.inference import TESTS as TESTS
+from postcart.stats.tau2 import TAU2_METHODS, estimate_tau2, resolve_control
 
 FloatArray = npt.NDArray[np.float64]
-RegMethod = Literal["REML", "ML", "DL", "HE", "FE", "EE"]
-RegTest = Literal["z", "t", "knha"]
-METHODS: tuple[str, ...] = ("REML", "ML", "DL", "HE", "FE", "EE")
-TESTS: tuple[str, ...] = ("z", "t", "knha")
-#: metafor ``control`` defaults for Fisher scoring.
-THRESHOLD = 1e-5
-MAXITER = 100
-LL0_TOL = float(np.finfo(float).eps ** 0.25)
-
-
-@dataclass(frozen=True)
-class Tau2Fit:
-    """τ² estimate with its SE as ``rma.uni`` reports them, and how it was reached."""
-
-    tau2: float
-    se_tau2: float
-    iterations: int
-    converged: bool
+RegMethod = Literal["REML", "ML", "DL", "HE", "HS", "SJ", "PM", "EB", "FE", "EE"]
+RegTest = Literal["z", "t", "knha", "adhoc"]
+#: Every τ² estimator of ``rma`` plus metafor's ``EE`` (equal effects), an alias of ``FE``.
+METHODS: tuple[str, ...] = (*TAU2_METHODS, "EE")
 
 
 @dataclass(frozen=True)
@@ -87,6 +73,8 @@ class MetaRegression:
     hat: FloatArray
     fitted: FloatArray
     converged: bool
+    #: Why τ² could not be estimated (e.g. Paule–Mandel above ``tau2_max``); "" when fine.
+    reason: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-Python view (lists and floats) for JSON and reports."""
@@ -133,98 +121,6 @@ def wls_beta(X: FloatArray, w: FloatArray, y: FloatArray) -> FloatArray:
     """Weighted least squares coefficients, solved by QR rather than normal equations."""
     q, r = _qr(X, w)
     return np.asarray(np.linalg.solve(r, q.T @ (np.sqrt(w) * y)), dtype=np.float64)
-
-
-def _proj(X: FloatArray, w: FloatArray) -> FloatArray:
-    """metafor's ``P = W - W X (X'WX)^-1 X' W``, as ``W^½ (I - QQ') W^½``."""
-    q, _ = _qr(X, w)
-    sw = np.sqrt(w)
-    return np.asarray(sw[:, None] * (np.eye(w.size) - q @ q.T) * sw[None, :], dtype=np.float64)
-
-
-def _loglik(yc: FloatArray, vi: FloatArray, X: FloatArray, tau2: float, reml: bool) -> float:
-    k, p = X.shape
-    w = 1.0 / (vi + tau2)
-    b = wls_beta(X, w, yc)
-    rss = float(np.sum(w * (yc - X @ b) ** 2))
-    if not reml:
-        return float(-0.5 * k * np.log(2 * np.pi) - 0.5 * np.sum(np.log(vi + tau2)) - 0.5 * rss)
-    logdet = float(np.linalg.slogdet(X.T @ (w[:, None] * X))[1])
-    const = -0.5 * (k - p) * np.log(2 * np.pi)
-    return float(const - 0.5 * np.sum(np.log(vi + tau2)) - 0.5 * logdet - 0.5 * rss)
-
-
-def _he(yc: FloatArray, vi: FloatArray, X: FloatArray) -> tuple[float, FloatArray]:
-    """Hedges' unweighted moment estimate (untruncated) and ``P_OLS V``."""
-    k, p = X.shape
-    P = _proj(X, np.ones(k))
-    PV = P * vi[None, :]
-    return float((yc @ P @ yc - np.trace(PV)) / (k - p)), PV
-
-
-def fit_tau2(yi: FloatArray, vi: FloatArray, X: FloatArray, method: RegMethod = "REML") -> Tau2Fit:
-    """Estimate τ² in ``yi = X β + u + e`` as metafor ``rma.uni(yi, vi, mods=X)`` does.
-
-    Parameters
-    ----------
-    yi, vi
-        Effect sizes and sampling variances (``vi > 0``).
-    X
-        Design matrix, ``k × p`` with ``k > p``.
-    method
-        ``"REML"`` (metafor default), ``"ML"``, ``"DL"``, ``"HE"``, ``"FE"``/``"EE"``.
-
-    Returns
-    -------
-    Tau2Fit
-        τ² (truncated at 0), its SE by metafor's formula for the method, iterations used.
-    """
-    k, p = X.shape
-    yc = yi - yi.mean()
-    if method in ("FE", "EE"):
-        return Tau2Fit(0.0, float("nan"), 0, True)
-    if method == "DL":
-        w = 1.0 / vi
-        P = _proj(X, w)
-        trp = float(np.trace(P))
-        tau2 = max(0.0, (float(yc @ P @ yc) - (k - p)) / trp)
-        se = np.sqrt((2 * (k - p) + 4 * tau2 * trp + 2 * tau2**2 * float(np.sum(P * P))) / trp**2)
-        return Tau2Fit(tau2, float(se), 0, True)
-    he, PV = _he(yc, vi, X)
-    if method == "HE":
-        tau2 = max(0.0, he)
-        trpv = float(np.trace(PV))
-        se2 = 2 * float(np.sum(PV * PV.T)) + 4 * tau2 * trpv + 2 * tau2**2 * (k - p)
-        se2 /= (k - p) ** 2
-        return Tau2Fit(tau2, float(np.sqrt(se2)), 0, True)
-    if method not in ("ML", "REML"):
-        raise InputError(f"column 'method': unknown method {method!r}; use one of {METHODS}")
-    tau2, iterations, change = max(0.0, he), 0, THRESHOLD + 1.0
-    while change > THRESHOLD:
-        iterations += 1
-        old = tau2
-        w = 1.0 / (vi + tau2)
-        P = _proj(X, w)
-        Py = P @ yc
-        if method == "ML":
-            adj = (float(Py @ Py) - float(w.sum())) / float(np.sum(w**2))
-        else:
-            adj = (float(Py @ Py) - float(np.trace(P))) / float(np.sum(P * P.T))
-        if np.isnan(adj):
-            adj = 0.0
-        while tau2 + adj < 0.0:
-            adj /= 2.0
-        tau2 = tau2 + adj
-        change = abs(old - tau2)
-        if iterations > MAXITER:
-            return Tau2Fit(tau2, float("nan"), iterations, False)
-    reml = method == "REML"
-    ll_gain = _loglik(yc, vi, X, 0.0, reml) - _loglik(yc, vi, X, tau2, reml)
-    if ll_gain > LL0_TOL and tau2 > THRESHOLD:  # metafor's ll0check
-        tau2 = 0.0
-    w = 1.0 / (vi + tau2)
-    se = np.sqrt(2.0 / np.sum(w**2)) if not reml else np.sqrt(2.0 / np.sum(_proj(X, w) ** 2))
-    return Tau2Fit(max(0.0, tau2), float(se), iterations, True)
 
 
 def design_matrix(
@@ -292,10 +188,9 @@ def _heterogeneity(
 ) -> tuple[float, float, float]:
     """QE, I² (percent) and H² as ``rma.uni`` (τ²-based unless FE/EE, "typical" vi via tr(P))."""
     k, p = X.shape
-    P = _proj(X, 1.0 / v)
-    yc = y - y.mean()
-    qe = max(0.0, float(yc @ P @ yc))
-    vt = (k - p) / float(np.trace(P))
+    fixed = DesignProjection(X, 1.0 / v)
+    qe = max(0.0, fixed.rss(y - y.mean()))
+    vt = (k - p) / fixed.trace()
     if method in ("FE", "EE"):
         return qe, (max(0.0, 100 * (qe - (k - p)) / qe) if qe > 0 else 0.0), qe / (k - p)
     return qe, 100 * tau2 / (vt + tau2), tau2 / vt + 1
@@ -312,6 +207,7 @@ def meta_regression(
     test: RegTest = "z",
     level: float = 95.0,
     btt: Sequence[int] | None = None,
+    control: Mapping[str, Any] | None = None,
 ) -> MetaRegression:
     """Fit ``rma(yi, vi, mods=~x1+x2, method=, test=, level=)`` (metafor ``rma.uni``).
 
@@ -326,14 +222,19 @@ def meta_regression(
     intercept
         Prepend an intercept column (metafor's default).
     method, test, level
-        As in metafor: ``method="REML"``, ``test="z"`` (or ``"knha"``/``"t"``), ``level=95``.
+        As in metafor: ``method="REML"`` (or any of :data:`METHODS`), ``test="z"`` (or
+        ``"t"``, ``"knha"``, ``"adhoc"``), ``level=95``.
     btt
         0-based coefficients for the QM omnibus test; default all but the intercept.
+    control
+        metafor's ``control=`` settings, as for :func:`postcart.stats.rma`.
 
     Returns
     -------
     MetaRegression
-        Coefficients with Wald/t inference, τ², I², H², R², QE and QM.
+        Coefficients with Wald/t inference, τ², I², H², R², QE and QM. When τ² cannot be
+        estimated (metafor stops with an error), ``converged`` is False, ``reason`` says
+        why and the numbers are NaN.
     """
     _check_options(method, test)
     y, v = as_vector(yi, "yi"), as_vector(vi, "vi")
@@ -345,17 +246,23 @@ def meta_regression(
         raise InputError(f"column 'mods': {p} coefficients need more than {k} studies")
     if np.linalg.matrix_rank(X) < p:
         raise InputError("column 'mods': design matrix is rank deficient (redundant moderators)")
-    fit = fit_tau2(y, v, X, method)
+    con = resolve_control(control, y)
+    tau2_method = "FE" if method == "EE" else method
+    fit = estimate_tau2(tau2_method, y, v, con, X)
+    if math.isnan(fit.tau2):
+        return _not_estimated(k, X, coef_names, method, test, level, fit.reason)
     tau2 = fit.tau2
     w = 1.0 / (v + tau2)
     vb = wls_cov(X, w)
     hat = np.sum(_qr(X, w)[0] ** 2, axis=1)
     beta = wls_beta(X, w, y)
-    ddf = k - p if test in ("knha", "t") else None
+    ddf = k - p if test in T_TESTS else None
     s2w = 1.0
-    if test == "knha":
+    if test in RESCALED_TESTS:
         rss = float(np.sum(w * (y - X @ beta) ** 2))
-        s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - p)
+        s2w = 0.0 if rss <= DOUBLE_EPS else rss / (k - p)
+        if test == "adhoc":
+            s2w = max(1.0, s2w)
         vb = vb * s2w
     se = np.sqrt(np.diag(vb))
     stat = beta / se
@@ -376,8 +283,9 @@ def meta_regression(
         if method in ("FE", "EE"):
             r2 = _fe_r2(y, X, w)
         else:
-            tau2_re = fit_tau2(y, v, np.ones((k, 1)), method).tau2
+            tau2_re = estimate_tau2(tau2_method, y, v, con).tau2
             r2 = 0.0 if tau2_re == 0.0 else max(0.0, 100 * (tau2_re - tau2) / tau2_re)
+            r2 = math.nan if math.isnan(tau2_re) else r2
     return MetaRegression(
         k=k, p=p, method=method, test=test, level=level, names=coef_names,
         beta=beta, se=se, stat=stat, pval=np.asarray(pval, dtype=np.float64),
@@ -386,4 +294,23 @@ def meta_regression(
         qe=qe, qe_df=k - p, qe_p=float(sps.chi2.sf(qe, k - p)),
         qm=qm, qm_df=qm_df, qm_p=qm_p, btt=idx,
         weights=100 * w / w.sum(), hat=hat, fitted=X @ beta, converged=fit.converged,
+        reason=fit.reason,
+    )  # fmt: skip
+
+
+def _not_estimated(
+    k: int, X: FloatArray, names: tuple[str, ...], method: str, test: str, level: float,
+    reason: str,
+) -> MetaRegression:  # fmt: skip
+    """The result when τ² has no estimate (metafor stops with an error): NaN, with the reason."""
+    p = X.shape[1]
+    nan_p = np.full(p, math.nan)
+    nan_k = np.full(k, math.nan)
+    return MetaRegression(
+        k=k, p=p, method=method, test=test, level=level, names=names,
+        beta=nan_p, se=nan_p, stat=nan_p, pval=nan_p, ci_low=nan_p, ci_high=nan_p,
+        vb=np.full((p, p), math.nan), s2w=math.nan, ddf=None, tau2=math.nan,
+        se_tau2=math.nan, i2=math.nan, h2=math.nan, r2=None, qe=math.nan, qe_df=k - p,
+        qe_p=math.nan, qm=math.nan, qm_df=(max(p - 1, 1), None), qm_p=math.nan, btt=(),
+        weights=nan_k, hat=nan_k, fitted=nan_k, converged=False, reason=reason,
     )  # fmt: skip

@@ -30,7 +30,14 @@ from scipy import stats as sps
 
 from postcart.errors import InputError
 from postcart.stats._checks import as_vector, same_length
-from postcart.stats.regression import METHODS, FloatArray, RegMethod, RegTest, meta_regression
+from postcart.stats.regression import (
+    METHODS,
+    TESTS,
+    FloatArray,
+    RegMethod,
+    RegTest,
+    meta_regression,
+)
 from postcart.stats.results import MetaResult
 from postcart.stats.rma import rma
 
@@ -159,8 +166,8 @@ def subgroup_analysis(
         )  # fmt: skip
     if tau2 != "common":
         raise InputError(f"column 'tau2': unknown convention {tau2!r}; use 'separate' or 'common'")
-    if method not in METHODS or test not in ("z", "knha", "t"):
-        raise InputError(f"column 'method': common tau^2 supports {METHODS} with z/t/knha tests")
+    if method not in METHODS or test not in TESTS:
+        raise InputError(f"column 'method': common tau^2 supports {METHODS} with tests {TESTS}")
     dummies = (idx[:, None] == np.arange(len(names))[None, :]).astype(np.float64)
     reg_method: RegMethod = method  # type: ignore[assignment]
     reg_test: RegTest = test  # type: ignore[assignment]

@@ -107,3 +107,17 @@ make_reference_extras <- function(dir) {
   answers <- lapply(cases, function(case) list(case = case, metafor = oracle_extras(case)))
   write_reference(answers, file.path(dir, "extras.json"))
 }
+
+# oracle_regression(cases): meta-regression only (one and two moderators), for every
+# estimator and test; cheaper than oracle_extras, so it covers the whole method x test grid.
+# A fit metafor refuses comes back as list(error = <its message>).
+oracle_regression <- function(cases) {
+  lapply(cases, function(case) {
+    yi <- as.numeric(case$yi); vi <- as.numeric(case$vi)
+    x1 <- as.numeric(case$x1); x2 <- as.numeric(case$x2)
+    one <- function(mods) tryCatch(suppressWarnings(extras_reg(
+      rma(yi, vi, mods = mods, method = case$method, test = case$test))),
+      error = function(e) list(error = conditionMessage(e)))
+    list(reg1 = one(~x1), reg2 = one(~x1 + x2))
+  })
+}
