@@ -14,29 +14,71 @@
 # spread over PRECISE_TOL_PWRSS is metafor's own precision on that dataset.
 PRECISE_TOL_PWRSS <- c(1e-10, 1e-11, 1e-12)
 
-oracle_glmm <- function(case, tol_pwrss = NULL) {
+oracle_glmm <- function(case, tol_pwrss = NULL, hessian_delta = NULL) {
   if (is.null(tol_pwrss)) {
     return(oracle_glmm_fit(case, list()))
   }
   glmer_ctrl <- list(tolPwrss = tol_pwrss, optimizer = "bobyqa",
                      optCtrl = list(rhoend = 1e-12, maxfun = 1e5))
-  c(oracle_glmm_fit(case, list(glmerCtrl = glmer_ctrl)), list(tol_pwrss = tol_pwrss))
+  answer <- oracle_glmm_fit(case, list(glmerCtrl = glmer_ctrl), tol_pwrss, hessian_delta)
+  c(answer, list(tol_pwrss = tol_pwrss, hessian_delta = hessian_delta))
 }
 
 # The default fit and the precise reruns (at the tau2 = 0 boundary PIRLS sometimes cannot
 # reach the tighter tolerances: "pwrssUpdate did not converge"; those come back as errors).
+# The last precise run also takes lme4's Hessian with a step of 1e-3 instead of 1e-4: with
+# studies of n = 1e5 the deviance is large and a 1e-4 step turns its rounding into se noise.
 oracle_glmm_runs <- function(case) {
-  list(default = oracle_glmm(case),
-       precise = lapply(PRECISE_TOL_PWRSS, function(tol) oracle_glmm(case, tol)))
+  precise <- lapply(PRECISE_TOL_PWRSS, function(tol) oracle_glmm(case, tol))
+  wide_step <- oracle_glmm(case, PRECISE_TOL_PWRSS[1], hessian_delta = 1e-3)
+  list(default = oracle_glmm(case), precise = c(precise, list(wide_step)))
 }
 
-oracle_glmm_fit <- function(case, control) {
+# se, z, p and CI recomputed from lme4's own deviance function, differentiated by lme4's own
+# deriv12() at its optimum with step `delta` (metafor uses vcov(), i.e. step 1e-4).
+with_hessian_step <- function(res, case, tol_pwrss, delta, level) {
+  fit <- res$res.ML
+  xi <- as.numeric(case$xi); ni <- as.numeric(case$ni)
+  study <- factor(seq_along(xi))
+  devfun <- lme4::glmer(cbind(xi, ni - xi) ~ 1 + (1 | study), family = binomial, nAGQ = 7,
+                        devFunOnly = TRUE, control = lme4::glmerControl(tolPwrss = tol_pwrss))
+  par <- c(lme4::getME(fit, "theta"), lme4::fixef(fit))
+  hessian <- lme4:::deriv12(devfun, par, delta = delta)$Hessian
+  res$vb[1, 1] <- 2 * solve(hessian)[2, 2]
+  res$se <- sqrt(res$vb[1, 1])
+  res$zval <- c(res$beta) / res$se
+  alpha <- (100 - level) / 100
+  if (res$test == "t") {
+    crit <- qt(alpha / 2, df = res$k - 1, lower.tail = FALSE)
+    res$pval <- 2 * pt(abs(res$zval), df = res$k - 1, lower.tail = FALSE)
+  } else {
+    crit <- qnorm(alpha / 2, lower.tail = FALSE)
+    res$pval <- 2 * pnorm(abs(res$zval), lower.tail = FALSE)
+  }
+  res$ci.lb <- c(res$beta) - crit * res$se
+  res$ci.ub <- c(res$beta) + crit * res$se
+  res
+}
+
+# QE.Wld from the saturated glm with the best-determined study as reference level. metafor's
+# model matrix (~ -1 + intrcpt + study) makes the *last* study the reference; when that study
+# has 0 or n events its IRLS weight is ~1e-10 and the contrasts' covariance loses digits.
+wald_well_conditioned <- function(xi, ni) {
+  study <- factor(seq_along(xi))
+  first <- suppressWarnings(glm(cbind(xi, ni - xi) ~ study, family = binomial))
+  ref <- relevel(study, ref = which.max(first$weights))
+  sat <- suppressWarnings(glm(cbind(xi, ni - xi) ~ ref, family = binomial))
+  b <- coef(sat)[-1]
+  c(t(b) %*% chol2inv(chol(vcov(sat)[-1, -1, drop = FALSE])) %*% b)
+}
+
+oracle_glmm_fit <- function(case, control, tol_pwrss = NULL, hessian_delta = NULL) {
   level <- if (is.null(case$level)) 95 else case$level
   test <- if (is.null(case$test)) "z" else case$test
   warns <- character(0)
   res <- tryCatch(withCallingHandlers(
     rma.glmm(xi = as.numeric(case$xi), ni = as.numeric(case$ni), measure = "PLO",
-             test = test, level = level, control = control),
+             test = test, level = level, control = control, retfit = TRUE),
     warning = function(w) {
       warns <<- c(warns, conditionMessage(w))
       invokeRestart("muffleWarning")
@@ -44,6 +86,15 @@ oracle_glmm_fit <- function(case, control) {
   if (!inherits(res, "rma")) {
     return(list(error = res$error))
   }
+  if (!is.null(hessian_delta)) {
+    res <- tryCatch(with_hessian_step(res, case, tol_pwrss, hessian_delta, level),
+                    error = function(e) list(error = conditionMessage(e)))
+    if (!inherits(res, "rma")) {
+      return(list(error = res$error))
+    }
+  }
+  q_exact <- tryCatch(wald_well_conditioned(as.numeric(case$xi), as.numeric(case$ni)),
+                      error = function(e) NA)
   p <- predict(res)
   med <- predict(res, transf = transf.ilogit)
   avg <- predict(res, transf = transf.ilogit.int, targs = list(tau2 = res$tau2))
@@ -52,6 +103,7 @@ oracle_glmm_fit <- function(case, control) {
     pval = res$pval, ci_low = res$ci.lb, ci_high = res$ci.ub, pi_low = p$pi.lb,
     pi_high = p$pi.ub, tau2 = res$tau2, i2 = res$I2, h2 = res$H2,
     q_wald = res$QE.Wld, q_wald_p = res$QEp.Wld, q_lrt = res$QE.LRT, q_lrt_p = res$QEp.LRT,
+    q_wald_exact = q_exact,
     back = list(estimate = med$pred, ci_low = med$ci.lb, ci_high = med$ci.ub,
                 pi_low = med$pi.lb, pi_high = med$pi.ub, mean = avg$pred,
                 mean_ci_low = avg$ci.lb, mean_ci_high = avg$ci.ub),
