@@ -4,6 +4,10 @@ Row for row these take the same steps as ``tau2.py`` (and so as metafor 3.8's ``
 the same starting value, Fisher-scoring update, step halving at zero, stopping rule
 (change <= 1e-5) and the REML/ML check of the likelihood at τ² = 0. Only the loops run over
 iterations instead of over datasets, so every row costs a few numpy passes.
+
+The sums are those of ``_projection.InterceptProjection`` (mean-centred ``y``; tr P and
+tr PP from "sum of the others" rather than Σw − Σw²/Σw), so that near τ² = 0 with very
+unequal variances, where those differences cancel, each row still equals ``rma``'s.
 """
 
 from __future__ import annotations
@@ -56,27 +60,61 @@ def weighted_rss(y: FloatArray, w: FloatArray) -> FloatArray:
     return rss
 
 
+def sum_of_others(values: FloatArray) -> FloatArray:
+    """For each cell, the sum of the other cells of its row (``_projection.sum_of_others``).
+
+    Prefix plus suffix sums add only positive terms, where Σ − value cancels when one study
+    carries nearly all the weight. Masked cells must be 0 (trailing zeros add exactly).
+    """
+    zeros = np.zeros((values.shape[0], 1))
+    prefix = np.concatenate((zeros, np.cumsum(values, axis=1)[:, :-1]), axis=1)
+    suffix = np.cumsum(values[:, ::-1], axis=1)[:, ::-1]
+    others: FloatArray = prefix + np.concatenate((suffix[:, 1:], zeros), axis=1)
+    return others
+
+
+def diagonal_p(w: FloatArray) -> FloatArray:
+    """Pᵢᵢ = wᵢ Σ_{j≠i} wⱼ / Σw per cell (``w`` zero where masked)."""
+    diagonal: FloatArray = w * sum_of_others(w) / w.sum(axis=1)[:, None]
+    return diagonal
+
+
 def trace_p(w: FloatArray) -> FloatArray:
-    """tr(P) = Σw − Σw²/Σw per row (``w`` zero where masked)."""
-    s1 = w.sum(axis=1)
-    trace: FloatArray = s1 - (w**2).sum(axis=1) / s1
+    """tr(P) = Σᵢ wᵢ Σ_{j≠i} wⱼ / Σw per row (``w`` zero where masked)."""
+    trace: FloatArray = diagonal_p(w).sum(axis=1)
     return trace
 
 
-def sum_p2(w: FloatArray) -> FloatArray:
-    """tr(PP) = Σw² − 2Σw³/Σw + (Σw²)²/(Σw)² per row (``w`` zero where masked)."""
-    w2 = w * w
-    s1, s2, s3 = w.sum(axis=1), w2.sum(axis=1), (w2 * w).sum(axis=1)
-    total: FloatArray = s2 - 2 * s3 / s1 + s2**2 / s1**2
-    return total
+def sum_p2(
+    w: FloatArray,
+    a: FloatArray | float = 1.0,
+    b: FloatArray | float = 1.0,
+    diagonal: FloatArray | None = None,
+) -> FloatArray:
+    """Σᵢⱼ P²ᵢⱼ aᵢ bⱼ per row (tr PP with a = b = 1; ``w`` zero where masked).
+
+    Pᵢⱼ = −wᵢwⱼ/Σw off the diagonal, summed without forming the k × k matrices. Pass
+    ``diagonal_p(w)`` as ``diagonal`` when it is already at hand (Fisher scoring needs both).
+    """
+    diagonal = diagonal_p(w) if diagonal is None else diagonal
+    w2 = w**2
+    off_diagonal = (w2 * a * sum_of_others(w2 * b)).sum(axis=1) / w.sum(axis=1) ** 2
+    result: FloatArray = (diagonal**2 * a * b).sum(axis=1) + off_diagonal
+    return result
+
+
+def centred(y: FloatArray, mask: FloatArray) -> FloatArray:
+    """``y`` minus its row mean over the studies, as ``tau2.estimate_tau2`` (and metafor)."""
+    mean = row_sum(y, mask) / mask.sum(axis=1)
+    result: FloatArray = (y - mean[:, None]) * mask
+    return result
 
 
 def he_raw(y: FloatArray, v: FloatArray, mask: FloatArray) -> FloatArray:
-    """Untruncated Hedges estimate (also the start of ML/REML/EB)."""
+    """Untruncated Hedges estimate (also the start of ML/REML/EB); ``y`` centred."""
     k = mask.sum(axis=1)
-    mean = row_sum(y, mask) / k
-    rss = row_sum((y - mean[:, None]) ** 2, mask)
-    raw: FloatArray = (rss - row_sum(v, mask) * (k - 1) / k) / (k - 1)
+    ols_diagonal = diagonal_p(mask)
+    raw: FloatArray = (weighted_rss(y, mask) - (ols_diagonal * v).sum(axis=1)) / (k - 1)
     return raw
 
 
@@ -85,9 +123,8 @@ def _moment(method: str, y: FloatArray, v: FloatArray, mask: FloatArray) -> Tau2
     k = mask.sum(axis=1).astype(np.float64)
     if method == "HE":
         tau2 = np.maximum(0.0, he_raw(y, v, mask))
-        tr_pv = row_sum(v, mask) * (k - 1) / k
-        sv, sv2 = row_sum(v, mask), row_sum(v**2, mask)
-        pvpv = sv2 * (1 - 2 / k) + sv**2 / k**2
+        tr_pv = (diagonal_p(mask) * v).sum(axis=1)
+        pvpv = sum_p2(mask, v, v)
         se = np.sqrt((2 * pvpv + 4 * tau2 * tr_pv + 2 * tau2**2 * (k - 1)) / (k - 1) ** 2)
     else:
         w = weights_at(v, mask, 0.0)
@@ -120,7 +157,8 @@ def _scoring_step(
     if method == "ML":
         step = (residual_sq - w.sum(axis=1)) / (w**2).sum(axis=1)
     else:
-        step = (residual_sq - trace_p(w)) / sum_p2(w)
+        diagonal = diagonal_p(w)
+        step = (residual_sq - diagonal.sum(axis=1)) / sum_p2(w, diagonal=diagonal)
     return step
 
 
@@ -206,6 +244,7 @@ def estimate_tau2_batch(method: str, y: FloatArray, v: FloatArray, mask: FloatAr
     mask_fit = mask.copy()
     if single.any():
         mask_fit[single, :2] = 1.0
+    y = centred(y, mask_fit)
     fit = _moment(method, y, v, mask_fit) if method in ("DL", "HE", "HS") else None
     if fit is None:
         fit = _iterative(method, y, v, mask_fit)

@@ -202,9 +202,13 @@ def take_rows(parts: list[BatchResult], rows: list[NDArray[np.int64]], m: int) -
     return BatchResult(**values)
 
 
-def stack_results(rows: list[MetaResult], used: NDArray[np.bool_]) -> BatchResult:
-    """Stack single results into a ``BatchResult`` (weights padded to the mask's shape)."""
-    first = rows[0]
+def stack_results(rows: list[MetaResult], used: NDArray[np.bool_], test: str) -> BatchResult:
+    """Stack single results into a ``BatchResult`` (weights padded to the mask's shape).
+
+    ``test`` is the one requested: a row with k = 1 reports ``"z"`` (metafor's fallback), so
+    the batch-wide test and settings are taken from the request and the first row with k > 1.
+    """
+    first = next((r for r in rows if r.k > 1), rows[0])
 
     def column(name: str) -> FloatArray:
         return np.array([getattr(r, name) for r in rows], dtype=np.float64)
@@ -223,7 +227,7 @@ def stack_results(rows: list[MetaResult], used: NDArray[np.bool_]) -> BatchResul
     values: dict[str, Any] = {name: column(name) for name in FLOAT_FIELDS}
     return BatchResult(
         k=np.array([r.k for r in rows], dtype=np.int64), measure=first.measure,
-        method=first.method, test=first.test, level=first.level,
+        method=first.method, test=test, level=first.level,
         q_df=np.array([r.q_df for r in rows], dtype=np.int64), back=back, weights=weights,
         status=tuple(r.status for r in rows), reason=tuple(r.reason for r in rows),
         warnings=tuple(r.warnings for r in rows),
