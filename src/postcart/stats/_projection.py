@@ -44,11 +44,13 @@ class Projection(Protocol):
 
 
 def sum_of_others(values: FloatArray) -> FloatArray:
-    """For each i, Σ_{j≠i} values_j from prefix and suffix sums (no cancellation when one
-    study carries nearly all the weight, unlike total − values_i)."""
-    prefix = np.concatenate(([0.0], np.cumsum(values)[:-1]))
-    suffix = np.concatenate((np.cumsum(values[::-1])[::-1][1:], [0.0]))
-    return np.asarray(prefix + suffix, dtype=np.float64)
+    """For each cell, Σ of the other cells along the last axis (one dataset per row of a
+    batch), from prefix and suffix sums: no cancellation when one study carries nearly all
+    the weight, unlike total − value. Masked cells must be 0 (zeros add exactly)."""
+    zeros = np.zeros((*values.shape[:-1], 1))
+    prefix = np.concatenate((zeros, np.cumsum(values, axis=-1)[..., :-1]), axis=-1)
+    suffix = np.cumsum(values[..., ::-1], axis=-1)[..., ::-1]
+    return np.asarray(prefix + np.concatenate((suffix[..., 1:], zeros), axis=-1), dtype=np.float64)
 
 
 class InterceptProjection:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from postcart.stats._projection import sum_of_others
 from postcart.stats._quadrature import FloatArray
 
 #: Estimators computed here; others are delegated to ``rma`` row by row.
@@ -58,19 +59,6 @@ def weighted_rss(y: FloatArray, w: FloatArray) -> FloatArray:
     mean = (w * y).sum(axis=1) / w.sum(axis=1)
     rss: FloatArray = (w * (y - mean[:, None]) ** 2).sum(axis=1)
     return rss
-
-
-def sum_of_others(values: FloatArray) -> FloatArray:
-    """For each cell, the sum of the other cells of its row (``_projection.sum_of_others``).
-
-    Prefix plus suffix sums add only positive terms, where Σ − value cancels when one study
-    carries nearly all the weight. Masked cells must be 0 (trailing zeros add exactly).
-    """
-    zeros = np.zeros((values.shape[0], 1))
-    prefix = np.concatenate((zeros, np.cumsum(values, axis=1)[:, :-1]), axis=1)
-    suffix = np.cumsum(values[:, ::-1], axis=1)[:, ::-1]
-    others: FloatArray = prefix + np.concatenate((suffix[:, 1:], zeros), axis=1)
-    return others
 
 
 def diagonal_p(w: FloatArray) -> FloatArray:
