@@ -295,9 +295,9 @@ def test_default_metafor_is_noisy_where_allowed(live: tuple[list[Any], list[Any]
 
 def test_batch_equals_single_fits(live: tuple[list[Any], list[Any]]) -> None:
     """Padding changes only the order of sums; the finite-difference Hessian turns that
-    rounding into ~1e-7, but into up to 7e-5 in se when studies of n = 10⁵ make the deviance
-    ~10⁶ (its rounding, divided by the squared step). Rows must agree with single fits to
-    1e-4 and, checked separately, with metafor to 1e-4."""
+    rounding into ~1e-7 (each study's kernel is taken relative to its saturated value, so a
+    study of n = 10⁵ adds an O(1) number, not ~10⁴). Rows must agree with single fits to
+    1e-5 and, checked separately, with metafor to 1e-4."""
     cases, answers = live
     runs_by_id = {case["id"]: runs for case, runs in zip(cases, answers, strict=True)}
     for test in ("z", "t"):
@@ -318,7 +318,7 @@ def test_batch_equals_single_fits(live: tuple[list[Any], list[Any]]) -> None:
             for key in ("estimate", "se", "tau2", "ci_low", "pi_high", "q", "i2"):
                 scale = single.se if key in LOCATED else 0.0
                 rel = _rel(getattr(from_batch, key), getattr(single, key), scale)
-                assert rel <= GLMM_TOL, (case["id"], key, rel)
+                assert rel <= 1e-5, (case["id"], key, rel)
             runs = runs_by_id[case["id"]]
             default = runs["default"]
             if _usable(default) and not metafor_not_at_maximum(case, single, default):

@@ -19,8 +19,9 @@ from scipy import special
 
 from postcart.stats._quadrature import FloatArray, agq_log_marginal, conditional_modes
 
-#: Finite-difference step for gradient and Hessian. lme4's ``deriv12`` uses 1e-4, but with a
-#: deviance in the thousands rounding then shows in the 4th digit; 3e-4 is stable to ~1e-6.
+#: Finite-difference step for gradient and Hessian (lme4's ``deriv12`` uses 1e-4). With each
+#: study's kernel taken relative to its saturated value the deviance is O(k), and se is
+#: stable to ~1e-7 across steps from 1e-4 to 1e-3, even with studies of n = 10⁵.
 _FD_STEP = 3e-4
 #: Stop when no parameter moves by more than this, or when the Newton decrement (the
 #: deviance reduction Newton still expects) is below rounding level of the deviance.
