@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -125,28 +126,12 @@ def next_update_no(session: Session, project: m.Project) -> int:
 
 
 def _row(record: Record, project_id: int, batch_id: int) -> m.LitRecord:
-    return m.LitRecord(
-        project_id=project_id,
-        batch_id=batch_id,
-        title=record.title,
-        abstract=record.abstract,
-        authors=list(record.authors),
-        first_author=record.first_author,
-        year=record.year,
-        journal=record.journal,
-        volume=record.volume,
-        issue=record.issue,
-        pages=record.pages,
-        doi=record.doi,
-        pmid=record.pmid,
-        keywords=list(record.keywords),
-        record_type=record.record_type,
-        language=record.language,
-        raw=[list(pair) for pair in record.raw],
-        source_file=record.source_file,
-        source_line=record.source_line,
-        source_format=record.source_format,
-    )
+    """The row for a record: every field copied by name, tuples stored as JSON lists."""
+    values = {field.name: getattr(record, field.name) for field in fields(Record)}
+    values["authors"] = list(record.authors)
+    values["keywords"] = list(record.keywords)
+    values["raw"] = [list(pair) for pair in record.raw]
+    return m.LitRecord(project_id=project_id, batch_id=batch_id, **values)
 
 
 def import_records(
@@ -211,26 +196,11 @@ def save_search_run(
 
 def as_record(row: m.LitRecord) -> Record:
     """The stored row as the readers' :class:`Record`, for dedup and export."""
-    return Record(
-        title=row.title,
-        source_file=row.source_file,
-        source_line=row.source_line,
-        source_format=row.source_format,
-        abstract=row.abstract,
-        authors=tuple(row.authors),
-        first_author=row.first_author,
-        year=row.year,
-        journal=row.journal,
-        volume=row.volume,
-        issue=row.issue,
-        pages=row.pages,
-        doi=row.doi,
-        pmid=row.pmid,
-        keywords=tuple(row.keywords),
-        record_type=row.record_type,
-        language=row.language,
-        raw=tuple((k, v) for k, v in row.raw),
-    )
+    values = {field.name: getattr(row, field.name) for field in fields(Record)}
+    values["authors"] = tuple(row.authors)
+    values["keywords"] = tuple(row.keywords)
+    values["raw"] = tuple((key, value) for key, value in row.raw)
+    return Record(**values)
 
 
 def link_duplicates(session: Session, reviewer: m.Reviewer, project: m.Project) -> int:
