@@ -52,12 +52,13 @@ def binomial_loglik(x: FloatArray, n: FloatArray, eta: FloatArray) -> FloatArray
     safe_n = np.where(n > 0, n, 1.0)
     share = np.where(inside, x / safe_n, 0.5)
     d = eta - special.logit(share)
-    with np.errstate(over="ignore"):
-        near = np.log1p(share * np.expm1(np.minimum(d, 30.0)))
-    far = np.logaddexp(np.log(share) + d, np.log1p(-share))
-    relative = x * d - n * np.where(d < 30.0, near, far)
-    plain = x * eta - n * np.logaddexp(0.0, eta)
-    result: FloatArray = np.where(inside, relative, plain)
+    gap = np.log1p(share * np.expm1(np.minimum(d, 30.0)))  # softplus(eta) - softplus(eta_s)
+    far = d >= 30.0  # expm1 would overflow; rare, so only computed when present
+    if far.any():
+        gap = np.where(far, np.logaddexp(np.log(share) + d, np.log1p(-share)), gap)
+    result: FloatArray = x * d - n * gap
+    if not inside.all():
+        result = np.where(inside, result, x * eta - n * np.logaddexp(0.0, eta))
     return result
 
 
