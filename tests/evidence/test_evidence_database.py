@@ -19,11 +19,16 @@ from postcart.evidence import models as m
 from postcart.evidence.store import replace_evidence
 from postcart.evidence.vocab import (
     AnalysisType,
+    CohortRole,
+    DenominatorBasis,
     Direction,
     Disease,
     EventsBasis,
+    KeepRule,
     Measure,
     MechanismCategory,
+    OverlapCertainty,
+    OverlapRelation,
     ProvenanceKind,
     Statistic,
     StudyDesign,
@@ -145,6 +150,13 @@ VOCABULARY_COLUMNS = [
     ("mechanism", "category", MechanismCategory),
     ("risk_factor", "direction", Direction),
     ("risk_factor", "analysis", AnalysisType),
+    ("cohort", "role", CohortRole),
+    ("cohort", "denominator_basis", DenominatorBasis),
+    ("cohort", "n_provenance_kind", ProvenanceKind),
+    ("outcome", "denominator_basis", DenominatorBasis),
+    ("overlap_group", "relation", OverlapRelation),
+    ("overlap_group", "certainty", OverlapCertainty),
+    ("overlap_group", "keep", KeepRule),
 ]
 
 

@@ -60,7 +60,8 @@ def test_rows_carry_their_cohort_and_source(good_dir: Path) -> None:
     subgroup = frame[frame["cohort_key"] == "cohort-a2"].iloc[0]
     assert subgroup["disease"] == "DLBCL"  # the cohort's own disease overrides the study's
     assert subgroup["therapy"] == "ther-x"
-    assert pd.isna(subgroup["events"])  # 50 % of 200 is ambiguous: left empty
+    # 50 % of 200 fits 99, 100 and 101: not exact, so round(50 % × 200) labelled approximate.
+    assert (subgroup["events"], subgroup["events_basis"]) == (100, "approximate")
 
 
 def test_csv_json_and_xlsx_hold_the_same_table(good_dir: Path, tmp_path: Path) -> None:
@@ -74,7 +75,7 @@ def test_csv_json_and_xlsx_hold_the_same_table(good_dir: Path, tmp_path: Path) -
     assert len(rows) == len(from_csv) == len(from_xlsx) == 8
     assert rows[0]["events"] == 18
     assert rows[3]["ci_low"] == 3.1
-    assert rows[4]["events"] is None
+    assert (rows[4]["events"], rows[4]["events_basis"]) == (100, "approximate")
     pd.testing.assert_frame_equal(from_csv, from_xlsx, check_dtype=False)
 
 

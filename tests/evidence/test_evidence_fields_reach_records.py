@@ -19,7 +19,8 @@ from postcart.evidence.records import Evidence
 DATA = Path(__file__).resolve().parents[2] / "src" / "postcart" / "evidence" / "data"
 #: Keys whose file name differs from the read model's, or that are nested blocks checked apart.
 RENAMED = {"therapy": "therapy", "study": "study_key"}
-NESTED = {"provenance", "cohorts", "outcomes", "indications", "discrepancy", "products"}
+NESTED = {"provenance", "cohorts", "outcomes", "indications", "discrepancy", "products",
+          "n_provenance"}  # fmt: skip
 
 
 def _plain(value: Any) -> Any:
@@ -55,6 +56,9 @@ def test_every_curated_field_reaches_the_records() -> None:
                 record = evidence.cohort(cohort["key"])
                 checked += _check(cohort, record, f"{path.name} {cohort['key']}")
                 assert list(record.products) == cohort.get("products", [])
+                for key, value in (cohort.get("n_provenance") or {}).items():
+                    assert record.n_provenance is not None
+                    assert _plain(getattr(record.n_provenance, key)) == value
                 outcomes = evidence.outcomes_for(cohort["key"])
                 assert len(outcomes) == len(cohort.get("outcomes", []))
                 for outcome_raw, outcome in zip(cohort.get("outcomes", []), outcomes, strict=True):

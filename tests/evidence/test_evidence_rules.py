@@ -39,6 +39,11 @@ CASES: dict[str, tuple[str, str]] = {
     "bounds_order": (f"{OUTCOME}.ci_low", "ci_low 8 exceeds ci_high 3.1"),
     "duplicate_field": (f"{OUTCOME}.value", "field given twice"),
     "yaml_syntax": ("(yaml)", "expected ',' or ']'"),
+    "n_provenance_missing": ("studies[0].cohorts[0].n_provenance", "n = 22 has no provenance"),
+    "n_quote_figure": ("studies[0].cohorts[0].n", "22 does not appear in the review quote"),
+    "role_selection": ("studies[0].cohorts[0].selection", "needs a selection"),
+    "role_therapy": ("studies[0].cohorts[0].therapy", "needs the salvage therapy"),
+    "overlap_unknown_cohort": ("overlaps[0].cohorts[1]", "unknown cohort 'no-such-cohort'"),
 }
 
 
@@ -119,7 +124,7 @@ def test_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
         "source: {key: m, citation: merge fixture}\n"
         "studies:\n"
         "  - key: s\n    name: S\n    design: registry\n    disease: LBCL\n"
-        "    cohorts:\n      - {key: c, label: C, intervention: x}\n"
+        "    cohorts:\n      - {key: c, label: C, intervention: x, role: cart_all_comers}\n"
         "risk_factors:\n"
         "  - &base\n    factor: a\n    direction: worse\n    endpoint: os\n"
         "    analysis: univariable\n    study: s\n    provenance: {kind: primary}\n"

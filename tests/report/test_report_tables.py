@@ -7,17 +7,19 @@ from pathlib import Path
 from postcart.evidence import Evidence
 from postcart.evidence.vocab import Measure
 from postcart.report.build import Report
-from postcart.report.table2 import per_study_values
+from postcart.report.tables.summary import per_study_values
 
 #: Axi-cel-only real-world cohorts with a best ORR, as the selection rule should find them.
-AXICEL_ORR_COHORTS = {
-    "bachy2022_axicel", "mayo_axicel_all", "jacobson2020_mitt", "jacobson2022_axicel",
-    "kuhnl2022_axicel", "locke_axicel", "nastoupil_axicel",
-}  # fmt: skip
+#: Read off the curated files by hand: axi-cel-only all-comer cohorts with an ORR are Kuhnl's
+#: axi-cel arm, Locke, Jacobson 2022, Nastoupil, Jacobson 2020 and Mayo; the last four share
+#: patients with Locke's CIBMTR-based study (overlap register: likely), which is the largest.
+#: Bachy's axi-cel arm is propensity-matched (selected) and stays out.
+AXICEL_ORR_COHORTS = {"kuhnl2022_axicel", "locke_axicel"}
 
 
 #: Columns of prose (curators' caveats) rather than numbers read from a source.
-FREE_TEXT_COLUMNS = {"Caveat", "Notes", "Cohort", "Therapy"}
+FREE_TEXT_COLUMNS = {"Caveat", "Notes", "Cohort", "Therapy", "Population", "Weight",
+                     "Precision / reason", "Sensitivity"}  # fmt: skip
 
 
 def _median_by_hand(values: list[float]) -> float:

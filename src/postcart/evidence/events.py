@@ -31,3 +31,43 @@ def derive_events(printed_percent: str, n: int) -> int | None:
     target = value * n
     matches = [k for k in range(n + 1) if abs(Decimal(100 * k) - target) <= tolerance]
     return matches[0] if len(matches) == 1 else None
+
+
+def percent_bounds(printed_percent: str) -> tuple[Decimal, Decimal] | None:
+    """The interval of true percentages that print as ``printed_percent`` (either rounding)."""
+    try:
+        value = Decimal(printed_percent.strip())
+    except InvalidOperation:
+        return None
+    if not value.is_finite():
+        return None
+    half_step = Decimal(5) / Decimal(10) ** (decimals_printed(printed_percent.strip()) + 1)
+    return max(Decimal(0), value - half_step), min(Decimal(100), value + half_step)
+
+
+def event_bounds(printed_percent: str, n: int) -> tuple[int, int] | None:
+    """The smallest and largest count in 0..n whose percentage prints as ``printed_percent``.
+
+    These bound a rounding sensitivity analysis: the pooled estimate recomputed with every
+    approximate study at its lowest, then at its highest admissible count.
+    """
+    bounds = percent_bounds(printed_percent)
+    if bounds is None or n <= 0:
+        return None
+    low, high = bounds
+    fits = [k for k in range(n + 1) if low * n <= Decimal(100 * k) <= high * n]
+    return (fits[0], fits[-1]) if fits else None
+
+
+def approximate_events(printed_percent: str, n: int) -> int | None:
+    """round(percent × n / 100), when at least one count prints as the percentage.
+
+    Used only where several counts fit (else :func:`derive_events` is exact) and the
+    percentage is known to be out of ``n``; the result is labelled ``approximate``.
+    """
+    bounds = event_bounds(printed_percent, n)
+    if bounds is None:
+        return None
+    value = Decimal(printed_percent.strip()) * n / 100
+    nearest = int(value.to_integral_value(rounding="ROUND_HALF_EVEN"))
+    return min(max(nearest, bounds[0]), bounds[1])

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
-    from postcart.evidence.records import Evidence, Outcome
+    from postcart.evidence.records import Evidence, Outcome, Provenance
 
 #: The agreed export columns, in this order (the team's spreadsheet contract).
 EXPORT_COLUMNS: tuple[str, ...] = (
@@ -56,6 +56,13 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "cohort_key",
     "outcome_key",
     "therapy",
+    "cohort_role",
+    "denominator_basis",
+    "denominator_uncertain",
+    "selection",
+    "n_source",
+    "doi",
+    "pmid",
     "file",
     "line",
 )
@@ -122,9 +129,25 @@ def _row(evidence: Evidence, outcome: Outcome) -> dict[str, object]:
         "cohort_key": cohort.key,
         "outcome_key": outcome.key,
         "therapy": cohort.therapy,
+        "cohort_role": cohort.role.value,
+        "denominator_basis": (outcome.denominator_basis or cohort.denominator_basis).value,
+        "denominator_uncertain": outcome.denominator_uncertain,
+        "selection": cohort.selection,
+        "n_source": _where(cohort.n_provenance),
+        "doi": source.doi,
+        "pmid": source.pmid,
         "file": outcome.file,
         "line": outcome.line,
     }
+
+
+def _where(provenance: Provenance | None) -> str | None:
+    """Where a number was read, in one cell: kind, locator and quote."""
+    if provenance is None:
+        return None
+    parts = [provenance.kind.value, provenance.locator or "", provenance.source_key or ""]
+    text = " ".join(p for p in parts if p)
+    return f"{text}: “{' '.join(provenance.quote.split())}”" if provenance.quote else text
 
 
 def outcomes_frame(evidence: Evidence) -> pd.DataFrame:

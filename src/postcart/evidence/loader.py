@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from postcart.errors import EvidenceValidationError, Problem
 from postcart.evidence import rules
-from postcart.evidence.events import derive_events
+from postcart.evidence.events import approximate_events, derive_events
 from postcart.evidence.parsing import ParsedFile, parse_file
 from postcart.evidence.records import (
     Cohort,
@@ -23,6 +23,7 @@ from postcart.evidence.records import (
     Indication,
     Mechanism,
     Outcome,
+    OverlapGroup,
     Product,
     Provenance,
     RiskFactor,
@@ -31,7 +32,7 @@ from postcart.evidence.records import (
     Therapy,
 )
 from postcart.evidence.schemas import CohortIn, OutcomeIn, ProvenanceIn
-from postcart.evidence.vocab import MEDIANS, EventsBasis, Statistic, Unit
+from postcart.evidence.vocab import LANDMARK_RATES, MEDIANS, EventsBasis, Statistic, Unit
 
 #: The curated files shipped with the package.
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -99,10 +100,18 @@ def _provenance(block: ProvenanceIn) -> Provenance:
     return _record(Provenance, block)
 
 
+def _optional(block: ProvenanceIn | None) -> Provenance | None:
+    return None if block is None else _provenance(block)
+
+
 def _events(
     outcome: OutcomeIn, n: int | None, printed: str | None
 ) -> tuple[int | None, EventsBasis]:
-    """Events as printed; or derived when only one count fits the printed percentage."""
+    """Events as printed; else derived from the percentage, exactly or (labelled) approximately.
+
+    Never from a Kaplan–Meier landmark rate (censoring: S(t) is not events/n), never from a
+    percentage whose denominator is in doubt (``denominator_uncertain``).
+    """
     if outcome.events is not None:
         return outcome.events, EventsBasis.reported
     denominator = outcome.denominator if outcome.denominator is not None else n
@@ -110,6 +119,9 @@ def _events(
         outcome.unit == Unit.percent
         and outcome.statistic == Statistic.point
         and outcome.measure not in MEDIANS
+        and outcome.measure not in LANDMARK_RATES
+        and outcome.timepoint_months is None
+        and outcome.denominator_uncertain is None
         and outcome.value is not None
         and denominator is not None
         and printed is not None
@@ -118,6 +130,9 @@ def _events(
         derived = derive_events(printed, denominator)
         if derived is not None:
             return derived, EventsBasis.derived_exact
+        nearest = approximate_events(printed, denominator)
+        if nearest is not None:
+            return nearest, EventsBasis.approximate
     return None, EventsBasis.none
 
 
@@ -133,6 +148,7 @@ class _Collected:
     therapies: list[Therapy] = field(default_factory=list)
     mechanisms: list[Mechanism] = field(default_factory=list)
     risk_factors: list[RiskFactor] = field(default_factory=list)
+    overlaps: list[OverlapGroup] = field(default_factory=list)
 
     def freeze(self) -> Evidence:
         return Evidence(
@@ -144,6 +160,7 @@ class _Collected:
             therapies=tuple(self.therapies),
             mechanisms=tuple(self.mechanisms),
             risk_factors=tuple(self.risk_factors),
+            overlaps=tuple(self.overlaps),
         )
 
 
@@ -193,6 +210,9 @@ def _studies(file: ParsedFile, into: _Collected) -> None:
                 file=file.name,
                 line=file.index.line(path),
                 products=tuple(cohort_in.products),
+                n_provenance=_provenance(cohort_in.n_provenance)
+                if cohort_in.n_provenance
+                else None,
             )
             into.cohorts.append(cohort)
             into.outcomes.extend(_outcomes(file, path, cohort_in, cohort))
@@ -228,6 +248,19 @@ def _catalogues(file: ParsedFile, into: _Collected) -> None:
                 source_key=source_key,
                 file=name,
                 line=line,
+            )
+        )
+    for i, g in enumerate(content.overlaps):
+        line = file.index.line(("overlaps", i))
+        into.overlaps.append(
+            _record(
+                OverlapGroup,
+                g,
+                cohorts=tuple(g.cohorts),
+                source_key=source_key,
+                file=name,
+                line=line,
+                provenance=_optional(g.provenance),
             )
         )
     for i, r in enumerate(content.risk_factors):

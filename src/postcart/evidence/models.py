@@ -14,11 +14,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from postcart.db import Base
 from postcart.evidence.vocab import (
     AnalysisType,
+    CohortRole,
+    DenominatorBasis,
     Direction,
     Disease,
     EventsBasis,
+    KeepRule,
     Measure,
     MechanismCategory,
+    OverlapCertainty,
+    OverlapRelation,
     ProvenanceKind,
     Statistic,
     StudyDesign,
@@ -173,6 +178,9 @@ class Cohort(Base):
     __tablename__ = "cohort"
     __table_args__ = (
         one_of("disease", Disease),
+        one_of("role", CohortRole),
+        one_of("denominator_basis", DenominatorBasis),
+        one_of("n_provenance_kind", ProvenanceKind),
         CheckConstraint("n IS NULL OR n >= 0", name="n_nonnegative"),
     )
 
@@ -184,6 +192,15 @@ class Cohort(Base):
     therapy_key: Mapped[str | None] = mapped_column(ForeignKey("therapy.key"))
     disease: Mapped[str | None] = mapped_column(String(40))
     n: Mapped[int | None] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(40))
+    denominator_basis: Mapped[str] = mapped_column(String(40))
+    selection: Mapped[str | None] = mapped_column(Text)
+    n_provenance_kind: Mapped[str | None] = mapped_column(String(20))
+    n_quote: Mapped[str | None] = mapped_column(Text)
+    n_section: Mapped[str | None] = mapped_column(String(300))
+    n_locator: Mapped[str | None] = mapped_column(String(300))
+    n_source_key: Mapped[str | None] = mapped_column(ForeignKey("source.key"))
+    n_url: Mapped[str | None] = mapped_column(Text)
     subgroup_of: Mapped[str | None] = mapped_column(ForeignKey("cohort.key"))
     failure_days_min: Mapped[int | None] = mapped_column(Integer)
     failure_days_max: Mapped[int | None] = mapped_column(Integer)
@@ -213,6 +230,7 @@ class Outcome(Base):
         one_of("unit", Unit),
         one_of("events_basis", EventsBasis),
         one_of("provenance_kind", ProvenanceKind),
+        one_of("denominator_basis", DenominatorBasis),
         within_percent("value"),
         within_percent("range_low"),
         within_percent("range_high"),
@@ -244,6 +262,8 @@ class Outcome(Base):
     events: Mapped[int | None] = mapped_column(Integer)
     events_basis: Mapped[str] = mapped_column(String(20))
     denominator: Mapped[int | None] = mapped_column(Integer)
+    denominator_basis: Mapped[str | None] = mapped_column(String(40))
+    denominator_uncertain: Mapped[str | None] = mapped_column(Text)
     analysis_unit: Mapped[str] = mapped_column(String(40))
     ci_low: Mapped[float | None] = mapped_column(Float)
     ci_high: Mapped[float | None] = mapped_column(Float)
@@ -298,6 +318,43 @@ class RiskFactor(Base):
     line: Mapped[int | None] = mapped_column(Integer)
 
 
+class OverlapGroup(Base):
+    """Cohorts of different reports that share patients (the overlap register)."""
+
+    __tablename__ = "overlap_group"
+    __table_args__ = (
+        one_of("relation", OverlapRelation),
+        one_of("certainty", OverlapCertainty),
+        one_of("keep", KeepRule),
+        one_of("provenance_kind", ProvenanceKind),
+    )
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    relation: Mapped[str] = mapped_column(String(40))
+    certainty: Mapped[str] = mapped_column(String(20))
+    keep: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    source_key: Mapped[str] = mapped_column(ForeignKey("source.key"))
+    provenance_kind: Mapped[str | None] = mapped_column(String(20))
+    quote: Mapped[str | None] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(String(300))
+    locator: Mapped[str | None] = mapped_column(String(300))
+    provenance_source_key: Mapped[str | None] = mapped_column(ForeignKey("source.key"))
+    url: Mapped[str | None] = mapped_column(Text)
+    file: Mapped[str] = mapped_column(String(300))
+    line: Mapped[int | None] = mapped_column(Integer)
+
+
+class OverlapMember(Base):
+    """One cohort of an overlap group; ``position`` keeps the register's order."""
+
+    __tablename__ = "overlap_member"
+
+    group_key: Mapped[str] = mapped_column(ForeignKey("overlap_group.key"), primary_key=True)
+    cohort_key: Mapped[str] = mapped_column(ForeignKey("cohort.key"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+
+
 #: Tables in the order rows must be inserted (parents first); delete in reverse.
 TABLES_IN_INSERT_ORDER: tuple[type[Base], ...] = (
     Source,
@@ -311,4 +368,6 @@ TABLES_IN_INSERT_ORDER: tuple[type[Base], ...] = (
     Outcome,
     Discrepancy,
     RiskFactor,
+    OverlapGroup,
+    OverlapMember,
 )

@@ -21,6 +21,7 @@ from postcart.evidence.records import (
     Indication,
     Mechanism,
     Outcome,
+    OverlapGroup,
     Product,
     Provenance,
     RiskFactor,
@@ -30,11 +31,16 @@ from postcart.evidence.records import (
 )
 from postcart.evidence.vocab import (
     AnalysisType,
+    CohortRole,
+    DenominatorBasis,
     Direction,
     Disease,
     EventsBasis,
+    KeepRule,
     Measure,
     MechanismCategory,
+    OverlapCertainty,
+    OverlapRelation,
     ProvenanceKind,
     Statistic,
     StudyDesign,
@@ -42,7 +48,7 @@ from postcart.evidence.vocab import (
     Unit,
 )
 
-_Row = m.Outcome | m.RiskFactor | m.Mechanism | m.Indication | m.Product
+_Row = m.Outcome | m.RiskFactor | m.Mechanism | m.Indication | m.Product | m.OverlapGroup
 _Record = TypeVar("_Record")
 
 #: Columns stored as a vocabulary's value; a field name means the same vocabulary everywhere.
@@ -57,6 +63,11 @@ _VOCABULARY: dict[str, type[Enum]] = {
     "category": MechanismCategory,
     "direction": Direction,
     "analysis": AnalysisType,
+    "role": CohortRole,
+    "denominator_basis": DenominatorBasis,
+    "relation": OverlapRelation,
+    "certainty": OverlapCertainty,
+    "keep": KeepRule,
 }
 
 
@@ -106,8 +117,44 @@ def _cohorts(session: Session) -> tuple[Cohort, ...]:
     for link in session.scalars(links):
         products[link.cohort_key].append(link.product_key)
     return tuple(
-        _record(Cohort, c, products=tuple(products[c.key]), therapy=c.therapy_key)
+        _record(
+            Cohort,
+            c,
+            products=tuple(products[c.key]),
+            therapy=c.therapy_key,
+            n_provenance=_n_provenance(c),
+        )
         for c in session.scalars(select(m.Cohort).order_by(m.Cohort.ordinal))
+    )
+
+
+def _n_provenance(c: m.Cohort) -> Provenance | None:
+    if c.n_provenance_kind is None:
+        return None
+    return Provenance(
+        kind=ProvenanceKind(c.n_provenance_kind),
+        quote=c.n_quote,
+        section=c.n_section,
+        locator=c.n_locator,
+        source_key=c.n_source_key,
+        url=c.n_url,
+    )
+
+
+def _overlaps(session: Session) -> tuple[OverlapGroup, ...]:
+    members: dict[str, list[str]] = defaultdict(list)
+    links = select(m.OverlapMember).order_by(m.OverlapMember.group_key, m.OverlapMember.position)
+    for link in session.scalars(links):
+        members[link.group_key].append(link.cohort_key)
+    groups = select(m.OverlapGroup).order_by(m.OverlapGroup.file, m.OverlapGroup.line)
+    return tuple(
+        _record(
+            OverlapGroup,
+            g,
+            cohorts=tuple(members[g.key]),
+            provenance=_provenance(g) if g.provenance_kind is not None else None,
+        )
+        for g in session.scalars(groups)
     )
 
 
@@ -150,4 +197,5 @@ def read_evidence(session: Session) -> Evidence:
         therapies=_in_file_order(session, m.Therapy, Therapy),
         mechanisms=mechanisms,
         risk_factors=risk_factors,
+        overlaps=_overlaps(session),
     )

@@ -12,11 +12,16 @@ from typing import TYPE_CHECKING, TypeVar
 
 from postcart.evidence.vocab import (
     AnalysisType,
+    CohortRole,
+    DenominatorBasis,
     Direction,
     Disease,
     EventsBasis,
+    KeepRule,
     Measure,
     MechanismCategory,
+    OverlapCertainty,
+    OverlapRelation,
     ProvenanceKind,
     Statistic,
     StudyDesign,
@@ -88,12 +93,16 @@ class Cohort:
     study_key: str
     label: str
     intervention: str
+    role: CohortRole
     file: str
     line: int | None = None
     products: tuple[str, ...] = ()
     therapy: str | None = None
     disease: Disease | None = None
     n: int | None = None
+    n_provenance: Provenance | None = None
+    denominator_basis: DenominatorBasis = DenominatorBasis.not_stated
+    selection: str | None = None
     subgroup_of: str | None = None
     failure_days_min: int | None = None
     failure_days_max: int | None = None
@@ -126,6 +135,8 @@ class Outcome:
     events: int | None = None
     events_basis: EventsBasis = EventsBasis.none
     denominator: int | None = None
+    denominator_basis: DenominatorBasis | None = None
+    denominator_uncertain: str | None = None
     analysis_unit: str = "patients"
     ci_low: float | None = None
     ci_high: float | None = None
@@ -213,6 +224,22 @@ class RiskFactor:
     line: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class OverlapGroup:
+    """Cohorts from different reports that share patients (the overlap register)."""
+
+    key: str
+    cohorts: tuple[str, ...]
+    relation: OverlapRelation
+    certainty: OverlapCertainty
+    keep: KeepRule
+    reason: str
+    source_key: str
+    file: str
+    line: int | None = None
+    provenance: Provenance | None = None
+
+
 def _index(records: Iterable[_T], key: str) -> dict[str, _T]:
     return {getattr(record, key): record for record in records}
 
@@ -233,6 +260,7 @@ class Evidence:
     therapies: tuple[Therapy, ...] = ()
     mechanisms: tuple[Mechanism, ...] = ()
     risk_factors: tuple[RiskFactor, ...] = ()
+    overlaps: tuple[OverlapGroup, ...] = ()
     _by_key: dict[str, dict[str, object]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -305,6 +333,10 @@ class Evidence:
     def outcomes_for_measure(self, measure: Measure | str) -> tuple[Outcome, ...]:
         """Every outcome of one measure across the evidence base."""
         return tuple(o for o in self.outcomes if o.measure == measure)
+
+    def overlaps_of(self, cohort_key: str) -> tuple[OverlapGroup, ...]:
+        """The overlap groups a cohort belongs to (patients it shares with other reports)."""
+        return tuple(g for g in self.overlaps if cohort_key in g.cohorts)
 
     def risk_factors_for_study(self, study_key: str) -> tuple[RiskFactor, ...]:
         """Risk factors one study reports."""

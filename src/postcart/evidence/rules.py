@@ -17,6 +17,8 @@ from postcart.evidence.schemas import CohortIn, OutcomeIn, ProvenanceIn, StudyIn
 from postcart.evidence.vocab import (
     LANDMARK_RATES,
     MEDIANS,
+    ROLES_NEEDING_SELECTION,
+    CohortRole,
     Measure,
     ProvenanceKind,
     Unit,
@@ -79,11 +81,17 @@ def outcome_sites(files: Sequence[ParsedFile]) -> Iterator[OutcomeSite]:
 def provenance_sites(
     files: Sequence[ParsedFile],
 ) -> Iterator[tuple[ParsedFile, FieldPath, ProvenanceIn]]:
-    """Every provenance block (outcomes, risk factors, mechanisms, products, indications)."""
+    """Every provenance block (outcomes, cohort sizes, risk factors, mechanisms, products...)."""
     for site in outcome_sites(files):
         yield site.file, (*site.path, "provenance"), site.outcome.provenance
+    for cohort in cohort_sites(files):
+        if cohort.cohort.n_provenance is not None:
+            yield cohort.file, (*cohort.path, "n_provenance"), cohort.cohort.n_provenance
     for file in files:
         content = file.content
+        for i, group in enumerate(content.overlaps):
+            if group.provenance is not None:
+                yield file, ("overlaps", i, "provenance"), group.provenance
         for i, risk in enumerate(content.risk_factors):
             yield file, ("risk_factors", i, "provenance"), risk.provenance
         for i, mechanism in enumerate(content.mechanisms):
@@ -204,6 +212,7 @@ def _key_sites(files: Sequence[ParsedFile]) -> Iterator[tuple[str, str, ParsedFi
             ("products", "product"),
             ("therapies", "therapy"),
             ("mechanisms", "mechanism"),
+            ("overlaps", "overlap group"),
         ):
             for i, record in enumerate(getattr(file.content, table)):
                 yield kind, record.key, file, (table, i, "key")
@@ -306,6 +315,55 @@ def review_quote_has_figure(files: Sequence[ParsedFile]) -> Iterator[Problem]:
                 yield site.problem(name, f"{figure:g} does not appear in the review quote")
 
 
+def n_has_provenance(files: Sequence[ParsedFile]) -> Iterator[Problem]:
+    """A cohort's n is a number like any other: it must say where it was read."""
+    for site in cohort_sites(files):
+        c = site.cohort
+        if c.n is not None and c.n_provenance is None:
+            yield site.problem("n_provenance", f"n = {c.n} has no provenance (where was it read?)")
+        quote = c.n_provenance.quote if c.n_provenance is not None else None
+        from_review = c.n_provenance is not None and c.n_provenance.kind == ProvenanceKind.review
+        if c.n is not None and from_review and quote and not mentions_figure(quote, c.n):
+            yield site.problem("n", f"{c.n} does not appear in the review quote")
+
+
+#: Roles of CAR T-treated cohorts: they received CAR T, not a salvage therapy.
+_CART_ROLES = frozenset(
+    {CohortRole.cart_all_comers, CohortRole.cart_product_arm, CohortRole.cart_selected}
+)
+_SALVAGE_ROLES = frozenset({CohortRole.salvage_after_cart, CohortRole.salvage_mixed_population})
+
+
+def role_fits_cohort(files: Sequence[ParsedFile]) -> Iterator[Problem]:
+    """Selected, comparator and other cohorts say how; CAR T and salvage roles fit ``therapy``."""
+    for site in cohort_sites(files):
+        c = site.cohort
+        if c.role in ROLES_NEEDING_SELECTION and not (c.selection or "").strip():
+            yield site.problem("selection", f"role {c.role} needs a selection: say how in words")
+        if c.role in _CART_ROLES and c.therapy is not None:
+            yield site.problem(
+                "role", f"role {c.role} is a CAR T cohort but therapy is {c.therapy!r}"
+            )
+        if c.role in _SALVAGE_ROLES and c.therapy is None:
+            yield site.problem("therapy", f"role {c.role} needs the salvage therapy it received")
+        if c.role == CohortRole.cart_product_arm and len(c.products) != 1:
+            yield site.problem("products", "a product arm names exactly one product")
+
+
+def overlap_members_known(files: Sequence[ParsedFile]) -> Iterator[Problem]:
+    """Every member of an overlap group is a cohort of the base, named once."""
+    known = {site.cohort.key for site in cohort_sites(files)}
+    for file in files:
+        for i, group in enumerate(file.content.overlaps):
+            seen: set[str] = set()
+            for j, key in enumerate(group.cohorts):
+                if key not in known:
+                    yield file.problem(("overlaps", i, "cohorts", j), f"unknown cohort {key!r}")
+                if key in seen:
+                    yield file.problem(("overlaps", i, "cohorts", j), f"{key!r} listed twice")
+                seen.add(key)
+
+
 RULES: tuple[Rule, ...] = (
     percent_in_range,
     bounds_ordered,
@@ -323,6 +381,9 @@ RULES: tuple[Rule, ...] = (
     subgroups_known,
     unit_fits_measure,
     review_quote_has_figure,
+    n_has_provenance,
+    role_fits_cohort,
+    overlap_members_known,
 )
 
 

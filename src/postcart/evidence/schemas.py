@@ -20,10 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from postcart.evidence.vocab import (
     AnalysisType,
+    CohortRole,
+    DenominatorBasis,
     Direction,
     Disease,
+    KeepRule,
     Measure,
     MechanismCategory,
+    OverlapCertainty,
+    OverlapRelation,
     ProvenanceKind,
     Statistic,
     StudyDesign,
@@ -102,6 +107,11 @@ class OutcomeIn(_Strict):
     events: int | None = Field(default=None, ge=0)
     #: Denominator of ``events`` when it differs from the cohort's n (e.g. evaluable only).
     denominator: int | None = Field(default=None, ge=0)
+    #: Whom ``denominator`` counts, when the outcome gives its own (else the cohort's basis).
+    denominator_basis: DenominatorBasis | None = None
+    #: Why the percentage may not be out of this denominator (another data cut, an unclear
+    #: count): no event count is derived from it, approximately or exactly.
+    denominator_uncertain: str | None = None
     #: "patients" unless the figure is per lesion, per site or per infusion.
     analysis_unit: str = "patients"
     ci_low: float | None = None
@@ -128,6 +138,15 @@ class CohortIn(_Strict):
     therapy: str | None = None
     disease: Disease | None = None
     n: int | None = Field(default=None, ge=0)
+    #: Where ``n`` was read, like every other number (required whenever ``n`` is given).
+    n_provenance: ProvenanceIn | None = None
+    #: What the cohort is (all-comers, a product arm, a selected subgroup, a salvage cohort after
+    #: CAR T failure, a comparator...): analyses admit cohorts by role.
+    role: CohortRole
+    #: Whom the cohort's n and percentages count: intention to treat, treated, evaluable.
+    denominator_basis: DenominatorBasis = DenominatorBasis.not_stated
+    #: How the cohort was selected, in words (required for selected, comparator and other roles).
+    selection: str | None = None
     #: Cohort this one is a subgroup of (e.g. "with bendamustine" within the polatuzumab cohort).
     subgroup_of: str | None = Field(default=None, pattern=KEY_PATTERN)
     #: Time from CAR T infusion to failure that defines the cohort, where it does.
@@ -212,6 +231,22 @@ class MechanismIn(_Strict):
     provenance: ProvenanceIn
 
 
+class OverlapGroupIn(_Strict):
+    """Cohorts (in any files) that share patients; one of them stands for the group per analysis.
+
+    Overlap across studies is invisible inside each file: two reports of one registry, a
+    consortium series and the registry its centres feed. The register says so once, with why.
+    """
+
+    key: str = Field(pattern=KEY_PATTERN)
+    cohorts: list[str] = Field(min_length=2)
+    relation: OverlapRelation
+    certainty: OverlapCertainty
+    keep: KeepRule = KeepRule.largest
+    reason: str
+    provenance: ProvenanceIn | None = None
+
+
 class EvidenceFile(_Strict):
     """A whole curated file."""
 
@@ -221,3 +256,4 @@ class EvidenceFile(_Strict):
     products: list[ProductIn] = Field(default_factory=list)
     therapies: list[TherapyIn] = Field(default_factory=list)
     mechanisms: list[MechanismIn] = Field(default_factory=list)
+    overlaps: list[OverlapGroupIn] = Field(default_factory=list)

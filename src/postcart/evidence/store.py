@@ -47,6 +47,19 @@ def _provenance_columns(p: Provenance) -> dict[str, object]:
     }
 
 
+def _n_provenance_columns(p: Provenance | None) -> dict[str, object]:
+    if p is None:
+        return {}
+    return {
+        "n_provenance_kind": p.kind.value,
+        "n_quote": p.quote,
+        "n_section": p.section,
+        "n_locator": p.locator,
+        "n_source_key": p.source_key,
+        "n_url": p.url,
+    }
+
+
 def _parents_first(cohorts: tuple[Cohort, ...]) -> list[Cohort]:
     """Cohorts ordered so a subgroup comes after the cohort it belongs to (self foreign key)."""
     placed: set[str] = set()
@@ -96,7 +109,15 @@ def _study_rows(evidence: Evidence) -> list[Base]:
     rows: list[Base] = [_row(m.Study, s) for s in evidence.studies]
     ordinal = {c.key: i for i, c in enumerate(evidence.cohorts)}
     for c in _parents_first(evidence.cohorts):
-        rows.append(_row(m.Cohort, c, ordinal=ordinal[c.key], therapy_key=c.therapy))
+        rows.append(
+            _row(
+                m.Cohort,
+                c,
+                ordinal=ordinal[c.key],
+                therapy_key=c.therapy,
+                **_n_provenance_columns(c.n_provenance),
+            )
+        )
     rows += [
         m.CohortProduct(cohort_key=c.key, product_key=p, position=i)
         for c in evidence.cohorts
@@ -128,6 +149,18 @@ def _risk_rows(evidence: Evidence) -> list[Base]:
     ]
 
 
+def _overlap_rows(evidence: Evidence) -> list[Base]:
+    rows: list[Base] = []
+    for g in evidence.overlaps:
+        provenance = _provenance_columns(g.provenance) if g.provenance else {}
+        rows.append(_row(m.OverlapGroup, g, **provenance))
+        rows += [
+            m.OverlapMember(group_key=g.key, cohort_key=c, position=i)
+            for i, c in enumerate(g.cohorts)
+        ]
+    return rows
+
+
 def replace_evidence(session: Session, evidence: Evidence) -> None:
     """Delete every evidence row and insert ``evidence``, parents before children."""
     for table in reversed(m.TABLES_IN_INSERT_ORDER):
@@ -139,6 +172,7 @@ def replace_evidence(session: Session, evidence: Evidence) -> None:
         *outcomes,
         *discrepancies,
         *_risk_rows(evidence),
+        *_overlap_rows(evidence),
     ]
     # The unit of work orders tables by relationships, which these models do not declare.
     for table in m.TABLES_IN_INSERT_ORDER:

@@ -129,7 +129,80 @@ class EventsBasis(StrEnum):
 
     reported = "reported"  # the source prints the count
     derived_exact = "derived_exact"  # only one integer count reproduces the printed percent
+    #: round(percent × n) where several counts print as that percent; the denominator is the
+    #: one the percentage was computed on. Pooled with a rounding sensitivity, always labelled.
+    approximate = "approximate"
     none = "none"  # not derivable without guessing: left empty
+
+
+class CohortRole(StrEnum):
+    """What a cohort *is*, so an analysis can admit exactly the population it names.
+
+    A cohort's role is a curated fact, not something inferred from labels: a CR-at-infusion
+    series, a comparator arm and a bispecific trial's post-CAR T subgroup all look alike to a
+    regular expression and must never be pooled as one another.
+    """
+
+    #: Every patient the study gave (or intended to give) CD19 CAR T, no selection beyond the
+    #: indication; ITT or infused is said by ``denominator_basis``.
+    cart_all_comers = "cart_all_comers"
+    #: One product's patients within a study of several products, otherwise unselected.
+    cart_product_arm = "cart_product_arm"
+    #: CAR T patients selected by response, disease status, prior therapy, eligibility, age,
+    #: fitness, matching or another feature (``selection`` names it).
+    cart_selected = "cart_selected"
+    #: Every patient whose CAR T failed, whatever came next (outcomes after failure).
+    relapse_after_cart = "relapse_after_cart"
+    #: Patients given a named salvage therapy after CAR T failure: a whole post-CAR T cohort or
+    #: the post-CAR T subgroup of a broader trial.
+    salvage_after_cart = "salvage_after_cart"
+    #: A salvage therapy's whole population, not restricted to patients after CAR T failure.
+    salvage_mixed_population = "salvage_mixed_population"
+    #: A comparator or control arm: another treatment, a historical or pre-CAR T cohort.
+    comparator = "comparator"
+    #: Pooled across studies by someone else (a review's or meta-analysis's summary).
+    aggregate = "aggregate"
+    #: Anything else (maintenance after CAR T, CAR T after another agent...): ``selection`` says.
+    other = "other"
+
+
+#: Roles that must say in words how the cohort was selected.
+ROLES_NEEDING_SELECTION = frozenset({CohortRole.cart_selected, CohortRole.comparator,
+                                     CohortRole.other})  # fmt: skip
+
+
+class DenominatorBasis(StrEnum):
+    """Whom the cohort's percentages are out of."""
+
+    intention_to_treat = "intention_to_treat"  # leukapheresed, approved, ordered or enrolled
+    treated = "treated"  # infused (CAR T) or given the therapy
+    evaluable = "evaluable"  # response- or toxicity-evaluable only
+    not_stated = "not_stated"  # the source does not say
+
+
+class OverlapRelation(StrEnum):
+    """Why two cohorts may hold the same patients."""
+
+    same_registry = "same_registry"  # reports of one registry (CIBMTR, DESCAR-T...)
+    same_trial = "same_trial"  # one trial at different data cuts or analyses
+    same_centres = "same_centres"  # series from overlapping institutions or consortia
+    nested_series = "nested_series"  # a single-centre series inside a multicentre one
+
+
+class OverlapCertainty(StrEnum):
+    """How sure the overlap is: stated by a source, or inferred from centres and dates."""
+
+    certain = "certain"
+    likely = "likely"
+    possible = "possible"
+
+
+class KeepRule(StrEnum):
+    """Which member of an overlap group stands for it in one analysis."""
+
+    largest = "largest"  # the largest denominator for that outcome
+    most_recent = "most_recent"  # the latest source year (ties: largest)
+    most_complete = "most_complete"  # printed events over derived over approximate (ties: largest)
 
 
 class Direction(StrEnum):

@@ -8,17 +8,16 @@ from typing import Any
 
 import numpy as np
 
-from postcart.evidence import Cohort, Evidence
+from postcart.evidence import Evidence
 from postcart.evidence.vocab import Measure
 from postcart.report.pooling import Pooled, landmark_usable, pool_landmark, pool_proportion
-from postcart.report.selection import (
-    choose,
-    denominator,
-    has_events,
-    is_first_cart_cohort,
-    is_post_cart_cohort,
-    matches,
+from postcart.report.populations import (
+    REAL_WORLD_CART,
+    Population,
+    real_world_product,
+    salvage,
 )
+from postcart.report.selection import choose, denominator, has_events, matches
 from postcart.stats import escalc
 from postcart.stats.landmark import back_interval, back_transform, landmark_effects
 from postcart.stats.subgroups import subgroup_analysis
@@ -44,26 +43,27 @@ PRODUCTS = ("axi-cel", "tisa-cel")
 
 
 def _run(
-    name: str, title: str, evidence: Evidence, eligible: Any, measure: Measure, months: float | None
+    name: str,
+    title: str,
+    evidence: Evidence,
+    population: Population,
+    measure: Measure,
+    months: float | None,
 ) -> Pooled:
     wanted = matches(measure, months)
     if months is None:
-        return pool_proportion(name, title, evidence, eligible, wanted)
-    return pool_landmark(name, title, evidence, eligible, wanted)
+        return pool_proportion(name, title, evidence, population, wanted)
+    return pool_landmark(name, title, evidence, population, wanted)
 
 
 def cart_analyses(evidence: Evidence) -> list[Pooled]:
-    """Real-world CAR T outcomes in LBCL, all products together."""
-
-    def eligible(cohort: Cohort) -> bool:
-        return is_first_cart_cohort(evidence, cohort)
-
+    """Real-world CAR T outcomes in LBCL, all products together, all-comers only."""
     return [
         _run(
             f"rw_{m.value}",
             f"{label} after CD19 CAR T (real-world LBCL)",
             evidence,
-            eligible,
+            REAL_WORLD_CART,
             m,
             months,
         )
@@ -75,13 +75,10 @@ def salvage_analyses(evidence: Evidence) -> list[Pooled]:
     """Each salvage therapy's outcomes in patients treated after CAR T failure."""
     out = []
     for therapy in evidence.therapies:
+        population = salvage(therapy.key, therapy.name)
         for m, months, label in SALVAGE_OUTCOMES:
-
-            def eligible(cohort: Cohort, key: str = therapy.key) -> bool:
-                return is_post_cart_cohort(evidence, cohort, key)
-
             name = f"salvage_{therapy.key}_{m.value}"
-            out.append(_run(name, f"{label}: {therapy.name}", evidence, eligible, m, months))
+            out.append(_run(name, f"{label}: {therapy.name}", evidence, population, m, months))
     return out
 
 
@@ -112,7 +109,8 @@ class ProductComparison:
 PRODUCT_METHOD = (
     "Separate random-effects fits per product (REML τ², Wald z; logit scale for proportions, "
     "log(−log) for landmark rates), Wald-type Q-between test of subgroup differences. "
-    "Only product-specific cohorts enter; one cohort per study and product."
+    "Only product-specific all-comer cohorts enter (one per study and product); the overlap "
+    "register applies within each product."
 )
 
 
@@ -125,12 +123,9 @@ def product_comparisons(evidence: Evidence) -> list[ProductComparison]:
         groups: list[str] = []
         names: list[list[str]] = []
         for product in PRODUCTS:
-
-            def eligible(cohort: Cohort, p: str = product) -> bool:
-                return cohort.products == (p,) and is_first_cart_cohort(evidence, cohort)
-
             usable = has_events if months is None else landmark_usable
-            chosen, _ = choose(evidence, eligible, matches(m, months), usable)
+            population = real_world_product(product)
+            chosen = choose(evidence, population, matches(m, months), usable).chosen
             y, v = _effects(chosen, months)
             yi += y
             vi += v

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from postcart.evidence import Evidence, Outcome, Provenance
+from postcart.evidence import Cohort, Evidence, Outcome, Provenance
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -81,6 +82,16 @@ class RefBook:
             evidence, f"o-{outcome.ref}", outcome.provenance, study.source_key, label
         )
 
+    def for_cohort_n(self, evidence: Evidence, cohort: Cohort) -> str:
+        """The anchor of where a cohort's n was read (its own provenance, else its source)."""
+        study = evidence.study(cohort.study_key)
+        if cohort.n_provenance is None:
+            return self.for_source(evidence, study.source_key)
+        label = f"{study.name}: n of {cohort.label}"
+        return self.for_provenance(
+            evidence, f"n-{cohort.key}", cohort.n_provenance, study.source_key, label
+        )
+
     def for_source(self, evidence: Evidence, source_key: str) -> str:
         """The anchor of a whole source (for study-level cells such as the country)."""
         source = evidence.source(source_key)
@@ -141,11 +152,18 @@ def _note(refs: RefBook, anchor: str | None) -> str:
 
 
 def fmt_number(value: float | None, digits: int = 1) -> str:
-    """A number as printed in the sources: no trailing ``.0``, blank when unknown."""
-    if value is None:
+    """A number rounded to ``digits`` decimals, trailing decimal zeros dropped; blank if unknown.
+
+    Only zeros *after* a decimal point are dropped: 60 stays "60" (stripping every trailing
+    zero once printed a cohort of 60 as 6). Not-a-number and infinities are blank, never "nan",
+    and a value that rounds to zero never prints as "-0".
+    """
+    if value is None or not math.isfinite(value):
         return ""
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
+    text = f"{value:.{max(digits, 0)}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def fmt_percent(value: float | None, digits: int = 1) -> str:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-if TYPE_CHECKING:
-    from postcart.report.build import Report
+from postcart.report.model import Report
 
 
 def _environment() -> Environment:

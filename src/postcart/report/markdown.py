@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from postcart.report.cells import Cell, ReportTable
-
-if TYPE_CHECKING:
-    from postcart.report.build import Report
+from postcart.report.model import Report
 
 
 def _cell(cell: Cell, numbers: dict[str, int]) -> str:

@@ -40,11 +40,20 @@ se <- ifelse(!is.na(lo) & !is.na(hi), abs(g(lo) - g(hi)) / (2 * z),
 res <- rma(yi = g(s), sei = se, method = "REML", test = "knha")
 pr <- predict(res)
 back <- function(x) exp(-exp(x))
+# Sensitivity: the same rates on the logit scale, back-transformed with the inverse logit
+h <- function(p) log(p / (1 - p))
+se_l <- ifelse(!is.na(lo) & !is.na(hi), abs(h(hi) - h(lo)) / (2 * z),
+               sqrt(s * (1 - s) / n) / (s * (1 - s)))
+sens <- rma(yi = h(s), sei = se_l, method = "REML", test = "knha")
+ps <- predict(sens, transf = transf.ilogit)
 out <- list(
   primary = list(estimate = unname(coef(res)), se = res$se, ci_low = res$ci.lb,
                  ci_high = res$ci.ub, tau2 = res$tau2, i2 = res$I2, q = res$QE,
                  percent = 100 * c(back(pr$pred), back(pr$ci.ub), back(pr$ci.lb),
-                                   back(pr$pi.ub), back(pr$pi.lb)))
+                                   back(pr$pi.ub), back(pr$pi.lb))),
+  sensitivity = list(estimate = unname(coef(sens)), se = sens$se, ci_low = sens$ci.lb,
+                     ci_high = sens$ci.ub, tau2 = sens$tau2, i2 = sens$I2, q = sens$QE,
+                     percent = 100 * c(ps$pred, ps$ci.lb, ps$ci.ub, ps$pi.lb, ps$pi.ub))
 )
 """
 

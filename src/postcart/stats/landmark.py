@@ -34,8 +34,9 @@ Where each study's precision comes from (``source`` per row):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -43,6 +44,8 @@ import numpy.typing as npt
 from scipy import stats as sps
 
 from postcart.errors import InputError
+from postcart.stats.results import BackTransform, MetaResult
+from postcart.stats.rma import rma
 
 Scale = Literal["logit", "cloglog"]
 Unit = Literal["proportion", "percent"]
@@ -266,3 +269,34 @@ def landmark_effects(
         approximated=approximated,
         settings=settings,
     )
+
+
+def with_back_transform(fit: MetaResult, scale: Scale) -> MetaResult:
+    """``fit`` with its ``back`` block on the survival scale of ``scale``.
+
+    The scale travels with the result, so no caller back-transforms by hand: a landmark fit
+    read with the wrong inverse link (a logit fit through ``exp(-exp(y))``) is how a 27–30 %
+    survival once printed as 67 %.
+    """
+    if fit.status != "ok":
+        return fit
+    est = float(back_transform(fit.estimate, scale))
+    lo, hi = back_interval(fit.ci_low, fit.ci_high, scale)
+    if math.isfinite(fit.pi_low) and math.isfinite(fit.pi_high):
+        plo, phi = back_interval(fit.pi_low, fit.pi_high, scale)
+    else:
+        plo = phi = math.nan
+    inverse = "transf.ilogit" if scale == "logit" else "exp(-exp(y))"
+    label = (
+        "survival proportion (inverse logit of the pooled logit)"
+        if scale == "logit"
+        else "survival proportion (exp(−exp(y)) of the pooled log(−log S))"
+    )
+    back = BackTransform(est, lo, hi, plo, phi, transform=inverse, label=label)
+    return replace(fit, back=back)
+
+
+def pool_rates(effects: LandmarkEffects, *, method: str = "REML", test: str = "knha") -> MetaResult:
+    """Random-effects pooling of landmark rates, the back-transform attached for their scale."""
+    fit = rma(effects.yi, effects.vi, method=method, test=test)
+    return with_back_transform(fit, effects.scale)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from postcart.evidence import Cohort, Evidence
+from postcart.evidence import Evidence
 from postcart.evidence.vocab import Measure, Statistic
-from postcart.report.cells import Cell, RefBook, ReportTable, fmt_number
-from postcart.report.selection import Chosen, choose, has_value, is_first_cart_cohort, matches
+from postcart.report.cells import Cell, Ref, RefBook, ReportTable, anchor_for, fmt_number
+from postcart.report.populations import REAL_WORLD_CART, real_world_product
+from postcart.report.selection import Chosen, Skipped, choose, has_value, matches
 
 #: Columns of the review's Table 2 (its prose gives these four).
 TABLE2_MEASURES: tuple[tuple[str, Measure, float | None], ...] = (
@@ -31,6 +32,7 @@ class Summary:
 
     values: tuple[float, ...]
     chosen: tuple[Chosen, ...]
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def text(self) -> str:
@@ -47,15 +49,29 @@ class Summary:
 def per_study_values(
     evidence: Evidence, measure: Measure, months: float | None, product: str | None
 ) -> Summary:
-    """One value per real-world study (whole cohort preferred), as the review tabulated."""
+    """One value per real-world study and overlap group (all-comers), as the review tabulated."""
+    population = REAL_WORLD_CART if product is None else real_world_product(product)
+    sel = choose(evidence, population, matches(measure, months), has_value, allow_arms=False)
+    values = tuple(float(c.outcome.value or 0.0) for c in sel.chosen)
+    return Summary(values, tuple(sel.chosen), tuple(sel.skipped))
 
-    def eligible(cohort: Cohort) -> bool:
-        if product is not None and cohort.products != (product,):
-            return False
-        return is_first_cart_cohort(evidence, cohort)
 
-    chosen, _ = choose(evidence, eligible, matches(measure, months), has_value)
-    return Summary(tuple(float(c.outcome.value or 0.0) for c in chosen), tuple(chosen))
+def _studies_ref(refs: RefBook, key: str, group: str, header: str, summary: Summary) -> str | None:
+    """A note listing the studies behind a recomputed cell, each with its value and outcome."""
+    if not summary.chosen:
+        return None
+    studies = "; ".join(
+        f"{c.study.name} [{c.outcome.ref}] {fmt_number(c.outcome.value)}%" for c in summary.chosen
+    )
+    left_out = "; ".join(f"{s.study.name}: {s.reason}" for s in summary.skipped)
+    return refs.add(
+        Ref(
+            anchor=anchor_for(key),
+            label=f"computed: Table 2, {group}, {header}",
+            quote=f"Studies: {studies}",
+            citation=f"Left out: {left_out}" if left_out else None,
+        )
+    )
 
 
 def _as_reported(evidence: Evidence, refs: RefBook, cohort_key: str, measure: Measure) -> Cell:
@@ -79,10 +95,8 @@ def summary_table(evidence: Evidence, refs: RefBook) -> ReportTable:
     for label, product, review_cohort in GROUPS:
         computed = [per_study_values(evidence, m, t, product) for _, m, t in TABLE2_MEASURES]
         cells = []
-        for summary in computed:
-            ref = None
-            if summary.chosen:
-                ref = refs.for_outcome(evidence, summary.chosen[0].outcome)
+        for (header, _, _), summary in zip(TABLE2_MEASURES, computed, strict=True):
+            ref = _studies_ref(refs, f"t2-{review_cohort}-{header}", label, header, summary)
             cells.append(Cell(summary.text, ref))
         rows.append((Cell(label), Cell("recomputed from this base"), *cells))
         reported = [_as_reported(evidence, refs, review_cohort, m) for _, m, _ in TABLE2_MEASURES]
@@ -93,8 +107,9 @@ def summary_table(evidence: Evidence, refs: RefBook) -> ReportTable:
         tuple(rows),
         method=(
             "As the review did: the median and range of per-study values, not a weighted "
-            "pooled estimate. One value per study (the whole cohort preferred), real-world or "
-            "registry LBCL studies, first CAR T cohorts; product rows use product-only cohorts. "
-            "'As reported' rows quote the review; its 27 studies cannot be identified."
+            "pooled estimate. Population: " + REAL_WORLD_CART.describe() + ". One value per "
+            "study (the whole cohort, infused before ITT) and one per overlap group (cohorts "
+            "that share patients, see the overlap register); product rows use product-only "
+            "cohorts. 'As reported' rows quote the review; its 27 studies cannot be identified."
         ),
     )  # fmt: skip

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from postcart.evidence import Cohort, Evidence, Outcome
-from postcart.evidence.vocab import MEDIANS, Measure
+from postcart.evidence.vocab import MEDIANS, CohortRole, Measure
 from postcart.report.cells import Cell, RefBook, ReportTable, fmt_number, fmt_percent
-from postcart.report.tables import first_outcome, outcome_cell
+from postcart.report.populations import BASIS_LABEL
+from postcart.report.tables._outcomes import first_outcome, outcome_cell
+
+#: Cohorts Table 4 shows: treated after CAR T failure (a named therapy, or mixed salvage).
+SALVAGE_ROLES = frozenset({CohortRole.salvage_after_cart, CohortRole.relapse_after_cart})
 
 #: Cohorts smaller than this get a "small n" caveat.
 SMALL_N = 20
@@ -38,13 +42,10 @@ def _toxicity(evidence: Evidence, refs: RefBook, cohort: Cohort) -> Cell:
 
 def _caveat(evidence: Evidence, cohort: Cohort) -> str:
     notes = []
-    study = evidence.study(cohort.study_key)
     if cohort.n is not None and cohort.n < SMALL_N:
         notes.append(f"small n ({cohort.n})")
     if cohort.n is None:
         notes.append("n not stated")
-    if not study.post_cart_specific and cohort.subgroup_of is None:
-        notes.append("not restricted to post-CAR T patients")
     if cohort.subgroup_of is not None:
         notes.append(f"subgroup of {evidence.cohort(cohort.subgroup_of).label}")
     for outcome in evidence.outcomes_for(cohort.key):
@@ -58,11 +59,14 @@ def salvage_table(evidence: Evidence, refs: RefBook) -> ReportTable:
     rows: list[tuple[Cell, ...]] = []
     for therapy in evidence.therapies:
         for cohort in evidence.cohorts_for_therapy(therapy.key):
+            if cohort.role not in SALVAGE_ROLES:
+                continue
             study = evidence.study(cohort.study_key)
             src = refs.for_source(evidence, study.source_key)
+            n_ref = refs.for_cohort_n(evidence, cohort) if cohort.n is not None else None
             rows.append((
                 Cell(therapy.name), Cell(study.name, src), Cell(cohort.label),
-                Cell(fmt_number(cohort.n, 0), src if cohort.n is not None else None),
+                Cell(fmt_number(cohort.n, 0), n_ref), Cell(BASIS_LABEL[cohort.denominator_basis]),
                 outcome_cell(evidence, refs, first_outcome(evidence, cohort, Measure.orr, None)),
                 outcome_cell(evidence, refs, first_outcome(evidence, cohort, Measure.cr, None)),
                 _survival(evidence, refs, cohort, Measure.os_rate, Measure.median_os),
@@ -72,10 +76,14 @@ def salvage_table(evidence: Evidence, refs: RefBook) -> ReportTable:
             ))  # fmt: skip
     return ReportTable(
         "table4", "Table 4. Salvage therapies after CD19 CAR T failure",
-        ("Therapy", "Study", "Cohort", "n", "ORR", "CR", "OS", "PFS", "Toxicity", "Caveat"),
+        ("Therapy", "Study", "Cohort", "n", "Denominator", "ORR", "CR", "OS", "PFS", "Toxicity",
+         "Caveat"),
         tuple(rows),
         method=(
-            "Every cohort in the base that received a salvage therapy; values as reported. "
+            "Every cohort in the base treated after CD19 CAR T failure: with a named salvage "
+            "therapy (including the post-CAR T subgroups of broader trials) or with mixed "
+            "salvage. Trial populations not restricted to post-CAR T patients, comparator arms "
+            "and other populations are not shown. Values as reported. "
             "OS/PFS: landmark rate at the stated month, else the median. Caveats come from the "
             "curated notes (discrepancies between sources, small n, mixed populations)."
         ),
