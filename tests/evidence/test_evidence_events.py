@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postcart.evidence.events import decimals_printed, derive_events
+from postcart.evidence import load
+from postcart.evidence.events import (
+    approximate_events,
+    decimals_printed,
+    derive_events,
+    event_bounds,
+)
+from postcart.evidence.vocab import LANDMARK_RATES, EventsBasis
 
 
 @pytest.mark.parametrize(
@@ -56,3 +63,30 @@ def test_a_derived_count_always_prints_back_to_the_percent(n: int, data: st.Data
     # the candidates, so a unique candidate is k itself.
     if derived is not None:
         assert derived == k
+
+
+def test_event_bounds_are_every_count_that_prints_as_the_percent() -> None:
+    # 74 % of 1343: 73.5 % × 1343 = 987.1 and 74.5 % × 1343 = 1000.5, so 988..1000 by hand.
+    assert event_bounds("74", 1343) == (988, 1000)
+    assert approximate_events("74", 1343) == 994  # round(0.74 × 1343) = round(993.82)
+    # 50 % of 200: 99, 100 and 101 all print as 50 %.
+    assert event_bounds("50", 200) == (99, 101)
+    assert approximate_events("50", 200) == 100
+    # A percentage no count can print as has no approximation either (1/3 = 33.3, 2/3 = 66.7).
+    assert event_bounds("50", 3) is None
+    assert approximate_events("50", 3) is None
+
+
+def test_curated_landmark_rates_never_carry_derived_counts() -> None:
+    evidence = load()
+    for o in evidence.outcomes:
+        if o.measure in LANDMARK_RATES or o.timepoint_months is not None:
+            assert o.events_basis in (EventsBasis.reported, EventsBasis.none), o.ref
+
+
+def test_uncertain_denominators_never_carry_derived_counts() -> None:
+    evidence = load()
+    uncertain = [o for o in evidence.outcomes if o.denominator_uncertain]
+    assert uncertain  # the curated base flags some (JULIET toxicity, Landsburg, ...)
+    for o in uncertain:
+        assert o.events_basis in (EventsBasis.reported, EventsBasis.none), o.ref

@@ -4,12 +4,27 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 
 from postcart.report.build import STEPS, build_report
+
+
+def print_overview(console: Console, rows: list[dict[str, Any]]) -> None:
+    """Each analysis: title, population, k, pooled %, then studies used and left out."""
+    for row in rows:
+        value = row["pooled_percent"]
+        pooled = "not pooled" if value is None else f"pooled {value:.1f}%"
+        console.print(f"[bold]{escape(row['title'])}[/bold] — k = {row['k']}, {pooled}")
+        console.print(f"  population: {escape(row['population'])}")
+        for name in row["used"]:
+            console.print(f"  [green]used[/green] {escape(name)}")
+        for text in row["skipped"]:
+            console.print(f"  [yellow]left out[/yellow] {escape(text)}")
 
 
 def report(
@@ -18,8 +33,14 @@ def report(
         None, "--compare", help="An older results.json: adds a 'what changed' section."
     ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar or summary."),
+    brief: bool = typer.Option(
+        False, "--brief", help="Only the closing line, not the per-analysis summary."
+    ),
 ) -> None:
     """Regenerate the review's tables and figures from the evidence base, plus what it lacked.
+
+    After writing, prints for each analysis with data its population, k, the pooled value,
+    the studies used and every study left out with the reason (omit with --brief).
 
     Example: postcart report --out out/report --compare old/results.json
     """
@@ -35,6 +56,8 @@ def report(
                 bar.update(task, description=step, completed=STEPS.index(step))
 
             result = build_report(out, compare_to=compare, progress=advance)
+    if not quiet and not brief:
+        print_overview(console, result.overview())
     if not quiet:
         pooled = sum(1 for a in result.analyses if a.pooled)
         seconds = time.perf_counter() - started

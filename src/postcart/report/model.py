@@ -65,6 +65,21 @@ class Report:
             "changes": None if self.changes is None else self.changes.to_dict(),
         }
 
+    def overview(self) -> list[dict[str, Any]]:
+        """Per analysis with any data: population, k, pooled %, studies used and left out."""
+        out = []
+        for a in self.analyses:
+            if a.k == 0 and not a.skipped:
+                continue
+            head = a.headline()
+            out.append({
+                "name": a.name, "title": a.title, "population": a.population, "k": a.k,
+                "pooled_percent": None if head is None else head[0],
+                "used": [r.label for r in a.rows],
+                "skipped": [f"{s.study.name}: {s.reason}" for s in a.skipped],
+            })  # fmt: skip
+        return out
+
     def table(self, name: str) -> ReportTable:
         """The table called ``name`` (KeyError naming it when absent)."""
         for table in self.tables:
