@@ -86,6 +86,7 @@ def test_proportions_match_engine(built: tuple[Path, Report]) -> None:
 WIDE = Population(
     key="rw_test_wide",
     label="test only: real-world CAR T cohorts, selected ones included",
+    detail="selected cohorts admitted on purpose (machinery check)",
     roles=frozenset(
         {CohortRole.cart_all_comers, CohortRole.cart_product_arm, CohortRole.cart_selected}
     ),

@@ -166,6 +166,27 @@ def fmt_number(value: float | None, digits: int = 1) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def fmt_fixed(value: float | None, digits: int = 1) -> str:
+    """A computed number at a fixed precision ("72.0"), blank when unknown; never "-0.0".
+
+    Reported numbers keep the precision their source printed (:func:`fmt_number`); numbers
+    this project computes (pooled estimates, intervals, weights) are all shown alike.
+    """
+    if value is None or not math.isfinite(value):
+        return ""
+    text = f"{value:.{max(digits, 0)}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def fmt_p(value: float | None) -> str:
+    """A p-value: three decimals, or "< 0.001" (a tiny p must never print as 0)."""
+    if value is None or not math.isfinite(value):
+        return ""
+    if value < 0.001:
+        return "< 0.001"
+    return f"{value:.3f}"
+
+
 def fmt_percent(value: float | None, digits: int = 1) -> str:
     """A percentage with its sign, blank when unknown."""
     text = fmt_number(value, digits)

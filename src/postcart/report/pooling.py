@@ -104,6 +104,8 @@ class Pooled:
     #: (what was swapped in, pooled %) for each alternative member of an overlap group.
     overlap_swaps: tuple[tuple[str, float], ...] = ()
     possible_overlaps: tuple[str, ...] = ()
+    #: What the population leaves out, in words (printed once per table, not per row).
+    population_detail: str = ""
 
     @property
     def k(self) -> int:
@@ -156,6 +158,7 @@ class Pooled:
             "kind": self.kind,
             "method": self.method,
             "population": self.population,
+            "population_detail": self.population_detail,
             "k": self.k,
             "status": "pooled" if self.pooled else "not pooled",
             "pooled_percent": None if head is None else _r(head[0]),
@@ -263,7 +266,8 @@ def pool_proportion(
         rows = tuple(_proportion_row(c, None) for c in chosen)
         return Pooled(name, title, "proportion", PROPORTION_METHOD, population.describe(), rows,
                       tuple(sel.skipped), notes=(_thin(len(chosen)),),
-                      possible_overlaps=tuple(sel.possible_overlaps))  # fmt: skip
+                      possible_overlaps=tuple(sel.possible_overlaps),
+                      population_detail=population.detail)  # fmt: skip
     primary = rma_glmm(xi, ni, measure="PLO", test="t")
     es = escalc("PLO", xi=xi, ni=ni)
     sens = rma(es.yi, es.vi, method="REML", test="knha", measure="PLO")
@@ -279,6 +283,7 @@ def pool_proportion(
         rounding=_rounding(chosen, xi, ni),
         overlap_swaps=_swaps(sel, lambda cs: _glmm_percent(*_counts(cs))),
         possible_overlaps=tuple(sel.possible_overlaps),
+        population_detail=population.detail,
     )  # fmt: skip
 
 
@@ -315,7 +320,8 @@ def pool_landmark(
         rows = tuple(_landmark_row(c, None, "") for c in chosen)
         return Pooled(name, title, "landmark", LANDMARK_METHOD, population.describe(), rows,
                       tuple(sel.skipped), notes=(_thin(len(chosen)),),
-                      possible_overlaps=tuple(sel.possible_overlaps))  # fmt: skip
+                      possible_overlaps=tuple(sel.possible_overlaps),
+                      population_detail=population.detail)  # fmt: skip
     effects = _landmark_effects(chosen, "cloglog")
     primary = pool_rates(effects)
     sens = pool_rates(_landmark_effects(chosen, "logit"))
@@ -333,6 +339,7 @@ def pool_landmark(
         tuple(float(v) for v in effects.yi), tuple(float(v) for v in effects.vi),
         overlap_swaps=_swaps(sel, _landmark_percent),
         possible_overlaps=tuple(sel.possible_overlaps),
+        population_detail=population.detail,
     )  # fmt: skip
 
 

@@ -44,6 +44,7 @@ class Population:
 
     key: str
     label: str
+    detail: str
     roles: frozenset[CohortRole]
     designs: frozenset[StudyDesign]
     bases: tuple[DenominatorBasis, ...]
@@ -70,17 +71,22 @@ class Population:
             return None
 
     def describe(self) -> str:
-        """One line for the report: the label and the denominators admitted."""
+        """One line printed next to the estimate: who, and whose denominators."""
         bases = ", then ".join(BASIS_LABEL[b] for b in self.bases)
-        return f"{self.label} (denominators: {bases})"
+        return f"{self.label}; denominators: {bases}"
+
+    def explain(self) -> str:
+        """The full definition: who, whose denominators, and what is left out."""
+        return f"{self.describe()} ({self.detail})"
 
 
 #: Real-world CAR T in LBCL: unselected patients, whole cohorts or disjoint product arms.
 REAL_WORLD_CART = Population(
     key="rw_cart_all_comers",
-    label=(
-        "Real-world and registry LBCL, CD19 CAR T all-comers (whole cohorts or disjoint product "
-        "arms; no response-, status- or prior-therapy-selected cohorts, no comparators)"
+    label="real-world/registry LBCL, CD19 CAR T all-comers",
+    detail=(
+        "whole cohorts or disjoint product arms; cohorts selected by response, disease status, "
+        "prior therapy, eligibility, age or matching, and comparator arms, are left out"
     ),
     roles=frozenset({CohortRole.cart_all_comers, CohortRole.cart_product_arm}),
     designs=REAL_WORLD_DESIGNS,
@@ -93,7 +99,8 @@ def real_world_product(product: str) -> Population:
     """Real-world CAR T all-comers given one product (product-only cohorts or arms)."""
     return Population(
         key=f"rw_cart_{product}",
-        label=f"Real-world and registry LBCL, {product} all-comers (product-only cohorts or arms)",
+        label=f"real-world/registry LBCL, {product} all-comers",
+        detail="product-only cohorts or arms; " + REAL_WORLD_CART.detail.split("; ", 1)[1],
         roles=REAL_WORLD_CART.roles,
         designs=REAL_WORLD_DESIGNS,
         bases=REAL_WORLD_CART.bases,
@@ -106,9 +113,10 @@ def salvage(therapy: str, name: str) -> Population:
     """Patients given ``therapy`` after CD19 CAR T failure (any primary design)."""
     return Population(
         key=f"salvage_{therapy}",
-        label=(
-            f"{name} after CD19 CAR T failure (post-CAR T cohorts and post-CAR T subgroups of "
-            "broader trials; trial populations not restricted to post-CAR T are excluded)"
+        label=f"{name} after CD19 CAR T failure",
+        detail=(
+            "post-CAR T cohorts and the post-CAR T subgroups of broader trials; trial "
+            "populations not restricted to post-CAR T patients are left out"
         ),
         roles=frozenset({CohortRole.salvage_after_cart}),
         designs=PRIMARY_DESIGNS,

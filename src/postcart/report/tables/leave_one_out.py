@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from postcart.report.cells import Cell, ReportTable, fmt_number
+from postcart.report.cells import Cell, ReportTable, fmt_fixed
 from postcart.report.pooling import Pooled
 from postcart.report.tables.pooled import ci_text
 
@@ -12,7 +12,7 @@ def loo_table(analyses: list[Pooled]) -> ReportTable:
     rows = []
     for p in analyses:
         for omitted, est, lo, hi in p.loo:
-            rows.append((Cell(p.title), Cell(omitted), Cell(f"{fmt_number(est)}%"),
+            rows.append((Cell(p.title), Cell(omitted), Cell(f"{fmt_fixed(est)}%"),
                          Cell(ci_text(lo, hi))))  # fmt: skip
     return ReportTable(
         "leave_one_out", "Sensitivity: leave-one-out",

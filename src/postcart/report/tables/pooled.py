@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import math
 
-from postcart.report.cells import Cell, Ref, RefBook, ReportTable, anchor_for, fmt_number
+from postcart.report.cells import (
+    Cell,
+    Ref,
+    RefBook,
+    ReportTable,
+    anchor_for,
+    fmt_fixed,
+    fmt_number,
+    fmt_p,
+)
 from postcart.report.pooling import LANDMARK_METHOD, PROPORTION_METHOD, Pooled
 
 
@@ -12,7 +21,7 @@ def ci_text(low: float, high: float) -> str:
     """``low–high%``, blank when either end is not a number."""
     if not (math.isfinite(low) and math.isfinite(high)):
         return ""
-    return f"{fmt_number(low)}–{fmt_number(high)}%"
+    return f"{fmt_fixed(low)}–{fmt_fixed(high)}%"
 
 
 def analysis_ref(refs: RefBook, pooled: Pooled) -> str:
@@ -30,15 +39,14 @@ def sensitivity_text(p: Pooled) -> str:
     parts = []
     sens = p.sensitivity_percent()
     if sens is not None:
-        parts.append(f"{p.sensitivity_label}: {fmt_number(sens[0])}% ({ci_text(sens[1], sens[2])})")
+        parts.append(f"{p.sensitivity_label}: {fmt_fixed(sens[0])}% ({ci_text(sens[1], sens[2])})")
     if p.rounding is not None:
         low, high = p.rounding
         parts.append(
-            f"approximate events at their rounding bounds: {fmt_number(low)}% to "
-            f"{fmt_number(high)}%"
+            f"approximate events at their rounding bounds: {fmt_fixed(low)}% to {fmt_fixed(high)}%"
         )
     for swapped, value in p.overlap_swaps:
-        parts.append(f"overlap choice, {swapped}: {fmt_number(value)}%")
+        parts.append(f"overlap choice, {swapped}: {fmt_fixed(value)}%")
     return "; ".join(parts)
 
 
@@ -61,17 +69,18 @@ def pooled_table(name: str, title: str, analyses: list[Pooled], refs: RefBook) -
                          Cell(single + notes)))  # fmt: skip
             continue
         fit = p.primary
-        het = (f"τ² {fmt_number(fit.tau2, 3)}; I² {fmt_number(fit.i2)}%; "
-               f"Q({fit.q_df}) {fmt_number(fit.q, 2)}, p {fmt_number(fit.q_p, 3)}")  # fmt: skip
+        het = (f"τ² {fmt_fixed(fit.tau2, 3)}; I² {fmt_fixed(fit.i2)}%; "
+               f"Q({fit.q_df}) {fmt_fixed(fit.q, 2)}, p {fmt_p(fit.q_p)}")  # fmt: skip
         rows.append((
-            Cell(p.title), Cell(p.population), Cell(str(p.k)), Cell(f"{fmt_number(head[0])}%", ref),
+            Cell(p.title), Cell(p.population), Cell(str(p.k)), Cell(f"{fmt_fixed(head[0])}%", ref),
             Cell(ci_text(head[1], head[2]), ref), Cell(ci_text(head[3], head[4]), ref),
             Cell(het, ref), Cell(sensitivity_text(p), ref), Cell(notes),
         ))  # fmt: skip
+    populations = "; ".join(dict.fromkeys(p.population_detail for p in analyses if p.k))
     method = (
         f"Proportions: {PROPORTION_METHOD} Landmark rates: {LANDMARK_METHOD} Each row pools "
-        "only the population it names; the studies used and every study left out, with the "
-        "reason, are listed per analysis below."
+        f"only the population it names ({populations}); the studies used and every study left "
+        "out, with the reason, are listed per analysis below."
     )
     return ReportTable(
         name, title,

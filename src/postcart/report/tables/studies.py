@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 from postcart.evidence import Evidence
-from postcart.report.cells import Cell, RefBook, ReportTable, fmt_number
+from postcart.report.cells import Cell, RefBook, ReportTable, fmt_fixed, fmt_number
 from postcart.report.pooling import Pooled
 
 
@@ -27,11 +27,13 @@ def studies_table(analyses: list[Pooled], evidence: Evidence, refs: RefBook) -> 
             continue
         for r in p.rows:
             ref = refs.for_outcome(evidence, evidence.outcome(r.outcome_ref))
-            value = "" if math.isnan(r.value) else f"{fmt_number(r.value)}%"
+            # A proportion row's value is events/n computed here; a landmark row's is reported.
+            shown = fmt_fixed(r.value) if r.events is not None else fmt_number(r.value)
+            value = "" if math.isnan(r.value) else f"{shown}%"
             ci = ""
             if r.ci_low is not None and r.ci_high is not None:
                 ci = f"{fmt_number(r.ci_low)}–{fmt_number(r.ci_high)}%"
-            weight = "" if r.weight is None else f"{fmt_number(r.weight)}%"
+            weight = "" if r.weight is None else f"{fmt_fixed(r.weight)}%"
             rows.append((
                 Cell(p.title), Cell(r.label), Cell("used"), Cell(fmt_number(r.n, 0)),
                 Cell(r.basis), Cell(_events(r.events, r.events_basis)), Cell(value, ref),

@@ -107,7 +107,7 @@ def summary_table(evidence: Evidence, refs: RefBook) -> ReportTable:
         tuple(rows),
         method=(
             "As the review did: the median and range of per-study values, not a weighted "
-            "pooled estimate. Population: " + REAL_WORLD_CART.describe() + ". One value per "
+            "pooled estimate. Population: " + REAL_WORLD_CART.explain() + ". One value per "
             "study (the whole cohort, infused before ITT) and one per overlap group (cohorts "
             "that share patients, see the overlap register); product rows use product-only "
             "cohorts. 'As reported' rows quote the review; its 27 studies cannot be identified."
