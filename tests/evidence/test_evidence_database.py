@@ -12,11 +12,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
+import postcart.db
 from postcart.db import Base, make_engine, migrate, session_scope
 from postcart.errors import EvidenceValidationError
 from postcart.evidence import build_database, load, read_database, read_outcomes
 from postcart.evidence import models as m
-from postcart.evidence.store import replace_evidence
+from postcart.evidence.store import has_evidence, replace_evidence
 from postcart.evidence.vocab import (
     AnalysisType,
     CohortRole,
@@ -179,3 +180,43 @@ def test_migrated_checks_accept_every_current_term(
     clause = next(p for p in ddl.split("CHECK") if p.lstrip(" (").startswith(f"{column} IN"))
     missing = [term.value for term in vocabulary if f"'{term.value}'" not in clause]
     assert missing == []
+
+
+#: Evidence rows as a 0002-era build stored them (made up; they only need to refer to each other).
+OLD_ROWS = (
+    "INSERT INTO source (key, citation, file) VALUES ('s', 'old', 'old.yaml')",
+    "INSERT INTO study (key, source_key, name, design, disease, post_cart_specific, "
+    "timing_subgroup, antigen_status_required, file) "
+    "VALUES ('st', 's', 'Old', 'real_world', 'LBCL', false, false, false, 'old.yaml')",
+    "INSERT INTO cohort (key, study_key, ordinal, label, intervention, file) "
+    "VALUES ('c', 'st', 0, 'All', 'x', 'old.yaml')",
+    "INSERT INTO outcome (id, cohort_key, ordinal, measure, statistic, unit, events_basis, "
+    "analysis_unit, provenance_kind, file) "
+    "VALUES (1, 'c', 0, 'orr', 'point', 'percent', 'none', 'patients', 'primary', 'old.yaml')",
+)
+
+
+def test_upgrade_from_0002_with_stored_evidence(db_url: str, good_dir: Path) -> None:
+    # A database built before cohort roles existed, holding evidence rows that point at each
+    # other: 0003 rebuilds cohort and outcome (SQLite), which must not trip foreign keys.
+    from alembic import command
+    from alembic.config import Config
+
+    engine = make_engine(db_url)
+    config = Config()
+    config.set_main_option("script_location", str(Path(postcart.db.__file__).parent / "migrations"))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002_literature")
+        with engine.begin() as connection:
+            for statement in OLD_ROWS:
+                connection.execute(text(statement))
+        migrate(engine)
+        assert not has_evidence(engine)  # cleared: rebuilt from the files by the next build
+    finally:
+        engine.dispose()
+    summary = build_database(db_url, good_dir)
+    assert summary.cohorts > 0
+    roles = {c.role for c in read_database(db_url).cohorts}
+    assert roles  # the new columns hold the curated roles

@@ -1,8 +1,10 @@
 """Cohort roles, denominator bases and the provenance of n; approximate events; overlap register.
 
-Existing cohort rows get role 'other' and basis 'not_stated' so the upgrade succeeds on a
-database built before this revision; ``postcart evidence build`` replaces every evidence row
-with the curated values. Vocabularies are frozen here as they stood at this revision.
+Evidence rows are a copy of the curated files that every ``postcart evidence build`` (and so
+``make run``) replaces whole, so the upgrade clears them first: SQLite rebuilds ``cohort`` and
+``outcome`` to change their CHECK constraints, and dropping a table that other rows still point
+at breaks its foreign keys. Literature tables (projects, votes) do not refer to evidence rows and
+are untouched. Vocabularies are frozen here as they stood at this revision.
 
 Revision ID: 0003_roles_overlaps
 Revises: 0002_literature
@@ -44,7 +46,25 @@ def _one_of(column: str, terms: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(t) for t in terms)})"
 
 
+#: Evidence tables, children before parents (the order rows can be deleted in).
+EVIDENCE_TABLES = (
+    "discrepancy",
+    "risk_factor",
+    "outcome",
+    "cohort_product",
+    "cohort",
+    "study",
+    "indication",
+    "product",
+    "therapy",
+    "mechanism",
+    "source",
+)
+
+
 def upgrade() -> None:
+    for table in EVIDENCE_TABLES:
+        op.execute(sa.text(f"DELETE FROM {table}"))  # rebuilt by `postcart evidence build`
     with op.batch_alter_table("cohort", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("role", sa.String(length=40), nullable=False, server_default="other")
