@@ -57,6 +57,23 @@ def test_preset_sets_method_and_test(pritz_csv: Path) -> None:
     assert out["settings"]["preset"] == "cochrane-2025"
 
 
+@pytest.mark.parametrize(
+    ("measure", "default"), [("PLO", 0.5), ("PR", 0.5), ("PAS", 0.0), ("PFT", 0.0)]
+)
+def test_add_defaults_to_metafors_default_for_the_measure(
+    tmp_path: Path, measure: str, default: float
+) -> None:
+    path = write_csv(tmp_path, "events,n\n0,12\n3,10\n7,7\n5,20\n")
+    xi, ni = [0, 3, 7, 5], [12, 10, 7, 20]
+    for extra, add in (([], default), (["--add", "0.25"], 0.25)):
+        result = runner.invoke(app, ["meta", str(path), "--measure", measure, "--json", *extra])
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert out["settings"]["continuity_correction"] == f"add={add} to=only0"
+        sizes = escalc(measure, xi=xi, ni=ni, add=add)
+        assert out["estimate"] == rma(sizes.yi, sizes.vi, measure=measure, ni=sizes.ni).estimate
+
+
 def test_generic_effects(tmp_path: Path) -> None:
     path = write_csv(tmp_path, "yi,vi\n0,1\n2,1\n")
     out = json.loads(runner.invoke(app, ["meta", str(path), "--method", "DL", "--json"]).stdout)

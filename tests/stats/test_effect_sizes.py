@@ -9,6 +9,7 @@ import pytest
 
 from postcart.errors import InputError
 from postcart.stats import escalc
+from postcart.stats.effect_sizes import default_add
 from postcart.stats.transforms import harmonic_mean, ipft, ipft_hm
 
 #: Published values are rounded to 4 decimals (Miller 1978).
@@ -34,6 +35,38 @@ def test_only0_correction_adds_half_to_zero_and_full_studies_only() -> None:
 def test_if0all_corrects_every_study_when_one_needs_it() -> None:
     sizes = escalc("PR", xi=[0, 3], ni=[10, 10], to="if0all")
     assert sizes.yi.tolist() == pytest.approx([0.5 / 11, 3.5 / 11], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("measure", "add"), [("PR", 0.5), ("PLO", 0.5), ("PAS", 0.0), ("PFT", 0.0)]
+)
+def test_omitted_add_is_metafors_default_for_the_measure(measure: str, add: float) -> None:
+    # metafor's escalc: add <- 0 for PAS/PFT when add is missing from the call, else 1/2.
+    xi, ni = [0, 3, 10], [10, 10, 10]
+    omitted = escalc(measure, xi=xi, ni=ni)
+    explicit = escalc(measure, xi=xi, ni=ni, add=add)
+    assert default_add(measure) == add
+    assert omitted.add == add
+    assert omitted.yi.tolist() == explicit.yi.tolist()
+    assert omitted.vi.tolist() == explicit.vi.tolist()
+    assert omitted.corrected is not None
+    assert omitted.corrected.tolist() == [add > 0, False, add > 0]
+
+
+def test_pas_and_pft_default_leaves_zero_and_all_events_uncorrected() -> None:
+    pas = escalc("PAS", xi=[0, 10], ni=[10, 10], to="all")
+    assert pas.yi.tolist() == pytest.approx([0.0, math.pi / 2], abs=1e-15)
+    assert pas.vi.tolist() == pytest.approx([1 / 40, 1 / 40], rel=1e-15)
+    pft = escalc("PFT", xi=[0], ni=[1])
+    assert pft.yi[0] == pytest.approx(0.5 * math.asin(math.sqrt(0.5)), rel=1e-15)
+    assert pft.vi[0] == pytest.approx(1 / 6, rel=1e-15)
+
+
+def test_explicit_add_corrects_pas_and_pft_too() -> None:
+    pas = escalc("PAS", xi=[0, 4], ni=[10, 16], add=0.5)
+    assert pas.yi[0] == pytest.approx(math.asin(math.sqrt(0.5 / 11)), rel=1e-15)
+    assert pas.vi.tolist() == pytest.approx([1 / 44, 1 / 64], rel=1e-15)
+    assert pas.add == 0.5
 
 
 def test_pas_and_pr_formulas() -> None:

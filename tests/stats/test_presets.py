@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from postcart.errors import InputError
-from postcart.stats import escalc, get_preset, rma, run_preset
+from postcart.stats import PRESETS, escalc, get_preset, rma, run_preset
+from postcart.stats.effect_sizes import default_add
 
 PRITZ_XI = [16, 10, 4, 43, 10, 25, 13, 12, 22, 4, 5, 18, 58, 6]
 PRITZ_NI = [17, 12, 8, 58, 10, 42, 14, 12, 41, 5, 6, 23, 68, 10]
@@ -14,6 +15,15 @@ PRITZ_NI = [17, 12, 8, 58, 10, 42, 14, 12, 41, 5, 6, 23, 68, 10]
 def test_metafor_preset_is_reml_wald() -> None:
     preset = get_preset("metafor")
     assert (preset.method, preset.test, preset.add, preset.to) == ("REML", "z", 0.5, "only0")
+
+
+def test_preset_add_is_metafors_default_for_its_measure() -> None:
+    # Every preset pools logits; 1/2 is what metafor's escalc uses when add is left out.
+    for preset in PRESETS.values():
+        assert preset.measure == "PLO"
+        assert preset.add == default_add(preset.measure)
+    res = run_preset("metafor", xi=PRITZ_XI, ni=PRITZ_NI)
+    assert res.settings["continuity_correction"].startswith("add=0.5 to=only0")
 
 
 def test_cochrane_preset_equals_explicit_call() -> None:

@@ -123,7 +123,7 @@ def _pool(path: Path, header: list[str], rows: list[dict[str, str]], opts: dict[
         columns = [_numbers(path, rows, name) for name in moderators]
         mods = [list(values) for values in zip(*columns, strict=True)]
         return meta_regression(sizes.yi, sizes.vi, mods, names=moderators, **common)
-    correction = f"add={opts['add']} to={opts['to']}" if measure != "GEN" else "none (yi/vi)"
+    correction = f"add={sizes.add} to={opts['to']}" if measure != "GEN" else "none (yi/vi)"
     return rma(
         sizes.yi,
         sizes.vi,
@@ -150,7 +150,13 @@ def meta(
     preset: Annotated[
         str | None, typer.Option(help="metafor, meta or cochrane-2025; flags override it.")
     ] = None,
-    add: Annotated[float, typer.Option(help="Continuity correction (metafor add).")] = 0.5,
+    add: Annotated[
+        float | None,
+        typer.Option(
+            help="Continuity correction, metafor add (default: metafor's default for the "
+            "measure, 0.5 for PR and PLO, 0 = none for PAS and PFT)."
+        ),
+    ] = None,
     to: Annotated[str, typer.Option(help="only0, all, if0all or none (metafor to).")] = "only0",
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract.")] = False,
 ) -> None:

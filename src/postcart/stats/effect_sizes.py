@@ -1,13 +1,18 @@
 """Study-level effect sizes for single proportions, as metafor's ``escalc()``.
 
 The continuity correction is the silent default users most often trip over (metafor
-issue #22): ``add=1/2`` is added to both cells of *only* the studies with 0 or all events
-(``to="only0"``). We mirror that default exactly and record which studies were corrected.
+issue #22). When ``add`` is not given, metafor's default depends on the measure: ``1/2``
+for PR and PLO, added to both cells of *only* the studies with 0 or all events
+(``to="only0"``), but ``0`` (no correction) for PAS and PFT, whose values exist at 0 and
+all events. We mirror that default exactly and record the ``add`` used and which studies
+were corrected.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Literal
 
 import numpy as np
@@ -29,6 +34,18 @@ PROPORTION_MEASURES: tuple[str, ...] = ("PR", "PLO", "PAS", "PFT")
 MEASURES: tuple[str, ...] = (*PROPORTION_MEASURES, "GEN")
 #: metafor's ``to=`` choices for where the continuity correction ``add`` goes.
 CORRECTION_TARGETS: tuple[str, ...] = ("only0", "all", "if0all", "none")
+#: metafor's ``add`` when the caller does not pass one (``escalc()`` sets ``add <- 0`` for
+#: the arcsine measures when ``add`` is missing from the call; otherwise its formal ``1/2``).
+DEFAULT_ADD: Mapping[str, float] = MappingProxyType({"PR": 0.5, "PLO": 0.5, "PAS": 0.0, "PFT": 0.0})
+
+
+def default_add(measure: str) -> float:
+    """metafor's continuity correction for ``measure`` when ``add`` is omitted.
+
+    ``0.5`` for PR and PLO, ``0`` for PAS and PFT; ``0`` for GEN (nothing is corrected).
+    """
+    measure = check_choice("measure", measure, MEASURES)
+    return DEFAULT_ADD.get(measure, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +53,8 @@ class EffectSizes:
     """Effect sizes ``yi`` with sampling variances ``vi``; counts kept for back-transforms.
 
     ``xi``/``ni`` are the *uncorrected* counts (``None`` for GEN); ``corrected`` flags the
-    studies that received the continuity correction ``add``.
+    studies that received the continuity correction ``add`` (the value actually used: the
+    caller's, or metafor's default for the measure when it was omitted).
     """
 
     measure: str
@@ -61,7 +79,7 @@ def escalc(
     ni: npt.ArrayLike | None = None,
     yi: npt.ArrayLike | None = None,
     vi: npt.ArrayLike | None = None,
-    add: float = 0.5,
+    add: float | None = None,
     to: str = "only0",
     drop00: bool = False,
 ) -> EffectSizes:
@@ -77,11 +95,14 @@ def escalc(
     yi, vi
         Effect sizes and sampling variances (``"GEN"``).
     add, to
-        Continuity correction, metafor's defaults ``add=1/2, to="only0"``: add ``add`` to
-        events and non-events of studies with 0 or ``ni`` events. ``to="all"`` corrects every
-        study, ``"if0all"`` every study if any needs it, ``"none"`` never. As in metafor the
-        corrected counts feed ``yi`` *and* ``vi`` of every proportion measure, PFT included
-        (pass ``add=0`` for the textbook PFT).
+        Continuity correction: add ``add`` to events and non-events of the studies ``to``
+        selects. ``to="only0"`` (the default) selects studies with 0 or ``ni`` events,
+        ``"all"`` every study, ``"if0all"`` every study if any has 0 or ``ni`` events,
+        ``"none"`` none. ``add=None`` (omitted) means metafor's default for the measure:
+        ``1/2`` for PR and PLO, ``0`` for PAS and PFT (so by default the arcsine measures
+        are never corrected, whatever ``to`` says). A value passed explicitly is used for
+        every measure: as in metafor the corrected counts then feed ``yi`` *and* ``vi``,
+        PAS and PFT included.
     drop00
         Accepted for metafor compatibility; like metafor it only concerns two-group tables
         and has no effect on single proportions.
@@ -91,6 +112,7 @@ def escalc(
     EffectSizes
         As metafor, ``PR`` without a correction gives ``vi = 0`` for 0 or all events; ``rma``
         then refuses that row. Undefined values (a logit of 0 or 1) raise ``InputError``.
+        ``add`` records the correction used (resolved from the measure when omitted).
     """
     del drop00  # metafor ignores it for single-group measures; so do we.
     measure = check_choice("measure", measure, MEASURES)
@@ -105,6 +127,8 @@ def escalc(
         return EffectSizes(measure, y, v, None, None)
     if xi is None or ni is None:
         raise InputError(f"measure={measure!r} needs both xi (events) and ni (group sizes)")
+    if add is None:
+        add = DEFAULT_ADD[measure]
     if not np.isfinite(add) or add < 0:
         raise InputError(f"add must be a finite number ≥ 0, got {add}")
     x = as_vector(xi, "xi")

@@ -1,11 +1,13 @@
 # metafor answers for escalc() on single proportions: functions only.
 
 oracle_escalc <- function(case) {
-  add <- if (is.null(case$add)) 1/2 else case$add
-  to <- if (is.null(case$to)) "only0" else case$to
-  es <- tryCatch(escalc(measure = case$measure, xi = as.numeric(case$xi), ni = as.numeric(case$ni),
-                        add = add, to = to),
-                 error = function(e) list(error = conditionMessage(e)))
+  # A case without add/to leaves them out of the call, so metafor applies its own default
+  # (add = 0 for PAS and PFT when add is missing, 1/2 otherwise); see r/escalc_matrix.R.
+  args <- list(measure = case[["measure"]], xi = as.numeric(case[["xi"]]),
+               ni = as.numeric(case[["ni"]]))
+  if (!is.null(case[["add"]])) args[["add"]] <- case[["add"]]
+  if (!is.null(case[["to"]])) args[["to"]] <- case[["to"]]
+  es <- tryCatch(do.call(escalc, args), error = function(e) list(error = conditionMessage(e)))
   if (!is.null(es$error)) {
     return(list(error = es$error))
   }
