@@ -13,6 +13,8 @@ from postcart.cli import literature as _literature
 from postcart.cli import meta as _meta
 from postcart.cli import report as _report
 from postcart.cli import run as _run
+from postcart.cli import serve as _serve
+from postcart.cli import user as _user
 
 app = typer.Typer(
     name="postcart",
@@ -29,5 +31,7 @@ app.command("meta")(_meta.meta)
 app.command("run")(_run.run)
 app.command("advise")(_advise.advise)
 app.command("report")(_report.report)
+app.command("serve")(_serve.serve)
+app.add_typer(_user.app, name="user")
 
 __all__ = ["app"]

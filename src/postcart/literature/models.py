@@ -27,6 +27,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 from postcart.db import Base
 
 STAGES = ("title_abstract", "full_text")
+#: Site-wide roles: an owner manages accounts and creates projects; a member joins projects.
+SITE_ROLES = ("owner", "member")
+#: Roles within one project: owner (settings, members), reviewer (votes), resolver (settles
+#: conflicts; also votes), viewer (reads the project, never writes).
+PROJECT_ROLES = ("owner", "reviewer", "resolver", "viewer")
 DECISIONS = ("yes", "maybe", "no")
 #: Full-text exclusion reasons of the founding review; a project may replace them.
 DEFAULT_EXCLUSION_REASONS = ("case report", "clinical trial", "not LBCL", "not CD19 CAR T")
@@ -60,6 +65,8 @@ class Reviewer(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     password_salt: Mapped[str] = mapped_column(String(64))
     password_hash: Mapped[str] = mapped_column(String(128))
+    site_role: Mapped[str] = mapped_column(String(20), default="member")
+    __table_args__ = (CheckConstraint(_in("site_role", SITE_ROLES), name="site_role"),)
 
 
 class Membership(Base):
@@ -68,6 +75,8 @@ class Membership(Base):
     __tablename__ = "lit_membership"
     project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"), primary_key=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), default="reviewer")
+    __table_args__ = (CheckConstraint(_in("role", PROJECT_ROLES), name="role"),)
 
 
 class SearchRun(Base):
@@ -201,3 +210,29 @@ class Resolution(Base):
         CheckConstraint(_in("stage", STAGES), name="stage"),
         CheckConstraint(_in("decision", DECISIONS), name="decision"),
     )
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie holds a random token, the table only its SHA-256."""
+
+    __tablename__ = "web_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class AuditEvent(Base):
+    """One write, who made it and when, with the record before and after (append-only)."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("lit_reviewer.id"), nullable=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("lit_project.id"), nullable=True)
+    action: Mapped[str] = mapped_column(String(60))
+    entity: Mapped[str] = mapped_column(String(60))
+    entity_id: Mapped[str] = mapped_column(String(120))
+    before: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)

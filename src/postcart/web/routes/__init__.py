@@ -1,0 +1,1 @@
+"""The workbench's routes, one module per area; each route makes one core call."""
