@@ -99,7 +99,7 @@ def create_app(database_url: str | None = None, *, https: bool = False) -> FastA
 
     ``https`` marks cookies Secure; set it when the app is served over TLS (docs/web.md).
     """
-    from postcart.web.routes import auth, health, pages
+    from postcart.web.routes import advise, auth, evidence, health, pages, review, screening
 
     engine = make_engine(database_url)
     migrate(engine)
@@ -109,7 +109,15 @@ def create_app(database_url: str | None = None, *, https: bool = False) -> FastA
     app.state.throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     #: Kept on the app so tests can walk every route (security checks over all of them).
-    app.state.routers = (health.router, auth.router, pages.router)
+    app.state.routers = (
+        health.router,
+        auth.router,
+        pages.router,
+        review.router,
+        evidence.router,
+        advise.router,
+        screening.router,
+    )
     for router in app.state.routers:
         app.include_router(router)
 
