@@ -429,15 +429,25 @@ def first_point(
     return None
 
 
+def is_disputed(evidence: Evidence, outcome: Outcome) -> bool:
+    """A curated discrepancy links the outcome to another figure (it points, or is pointed at)."""
+    pointed_at = {o.discrepancy_with for o in evidence.outcomes if o.discrepancy_with}
+    return outcome.discrepancy_with is not None or outcome.key in pointed_at
+
+
 def check_outcome_cell(audit: Audit, shown: Shown, outcome: Outcome | None, where: str) -> int:
     """``X%`` or ``X% (E)`` against the curated outcome; returns how many numbers it checked."""
     if outcome is None:
         assert shown.text == "", f"{where}: {shown.text!r} printed, nothing curated"
         return 0
     assert outcome.value is not None
-    cell = re.fullmatch(rf"({NUM})%(?: \((\d+)\))?", shown.text)
-    assert cell, f"{where}: {shown.text!r} is not 'X%' or 'X% (E)'"
+    cell = re.fullmatch(rf"({NUM})%(?: \((\d+)(?:/(\d+)(?: ([a-z]+))?)?\))?( †)?", shown.text)
+    assert cell, f"{where}: {shown.text!r} is not 'X%', 'X% (E)' or 'X% (E/D unit)'"
     assert_rounds(cell[1], outcome.value, 1, where=f"{where} ({outcome.ref})")
+    assert bool(cell[5]) == is_disputed(audit.evidence, outcome), f"{where}: † mark"
+    if cell[3] is not None:  # a count out of another denominator than the cohort's n
+        assert int(cell[3]) == outcome.denominator, f"{where}: denominator {cell[3]}"
+        assert (cell[4] or "patients") == outcome.analysis_unit, f"{where}: unit {cell[4]}"
     show = (
         outcome.events is not None
         and outcome.events_basis in SHOWN_EVENTS
@@ -598,13 +608,15 @@ def _check_survival_cell(audit: Audit, shown: Shown, outcome: Outcome | None, wh
         return 0
     assert outcome.value is not None
     if outcome.measure in MEDIANS:
-        cell = re.fullmatch(rf"median ({NUM}) (\w+)", shown.text)
+        cell = re.fullmatch(rf"median ({NUM}) (\w+)( †)?", shown.text)
         assert cell, f"{where}: {shown.text!r}"
+        assert bool(cell[3]) == is_disputed(audit.evidence, outcome), f"{where}: † mark"
         assert cell[2] == outcome.unit.value, where
         numbers = [(cell[1], outcome.value)]
     else:
-        cell = re.fullmatch(rf"({NUM})% at ({NUM}) mo", shown.text)
+        cell = re.fullmatch(rf"({NUM})% at ({NUM}) mo( †)?", shown.text)
         assert cell, f"{where}: {shown.text!r} (a KM rate never shows events)"
+        assert bool(cell[3]) == is_disputed(audit.evidence, outcome), f"{where}: † mark"
         assert outcome.timepoint_months is not None
         numbers = [(cell[1], outcome.value), (cell[2], outcome.timepoint_months)]
     for text, value in numbers:
@@ -627,8 +639,9 @@ def _check_toxicity_cell(audit: Audit, shown: Shown, cohort: Cohort, where: str)
     parts = shown.text.split("; ")
     assert len(parts) == len(expected), f"{where}: {shown.text!r}"
     for part, outcome in zip(parts, expected, strict=True):
-        cell = re.fullmatch(rf"([a-z0-9 ]+) ({NUM})%", part)
+        cell = re.fullmatch(rf"([a-z0-9 ]+) ({NUM})%( †)?", part)
         assert cell, f"{where}: {part!r}"
+        assert bool(cell[3]) == is_disputed(audit.evidence, outcome), f"{where}: † mark"
         assert cell[1].replace(" ", "_") == outcome.measure.value, where
         assert outcome.value is not None
         assert_rounds(cell[2], outcome.value, 1, where=f"{where} ({outcome.ref})")

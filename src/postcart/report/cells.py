@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -23,6 +23,8 @@ class Ref:
     locator: str | None = None
     url: str | None = None
     citation: str | None = None
+    #: Why this number is disputed (a curated discrepancy with another source), if it is.
+    caveat: str | None = None
 
     def as_text(self) -> str:
         """One line for Markdown footnotes, CSV and tooltips."""
@@ -33,6 +35,8 @@ class Ref:
             parts.append(f"“{' '.join(self.quote.split())}”")
         if self.citation:
             parts.append(f"— {' '.join(self.citation.split())}")
+        if self.caveat:
+            parts.append(f"† Disputed: {' '.join(self.caveat.split())}")
         return " ".join(parts)
 
 
@@ -75,12 +79,19 @@ class RefBook:
         )
 
     def for_outcome(self, evidence: Evidence, outcome: Outcome) -> str:
-        """The anchor of one outcome's provenance."""
+        """The anchor of one outcome's provenance (with the discrepancy, if one is curated)."""
         study = evidence.study_of(outcome)
         label = f"{study.name}: {outcome.measure.value}"
-        return self.for_provenance(
+        anchor = self.for_provenance(
             evidence, f"o-{outcome.ref}", outcome.provenance, study.source_key, label
         )
+        caveats = [outcome.discrepancy_note] if outcome.discrepancy_note else []
+        if outcome.key is not None:
+            caveats += [o.discrepancy_note or "" for o in evidence.outcomes
+                        if o.discrepancy_with == outcome.key]  # fmt: skip
+        if caveats and self.refs[anchor].caveat is None:
+            self.refs[anchor] = replace(self.refs[anchor], caveat=" ".join(caveats))
+        return anchor
 
     def for_cohort_n(self, evidence: Evidence, cohort: Cohort) -> str:
         """The anchor of where a cohort's n was read (its own provenance, else its source)."""

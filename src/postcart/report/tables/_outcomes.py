@@ -9,6 +9,17 @@ from postcart.report.cells import Cell, RefBook, fmt_percent
 #: Event counts shown in brackets in the per-cohort tables: printed or exactly derived only.
 #: An approximate count (% × n) is for pooling with its rounding sensitivity, not for display.
 SHOWN_EVENTS = frozenset({EventsBasis.reported, EventsBasis.derived_exact})
+#: Marks a number another source contradicts (its note and the Caveat column say how).
+DISPUTED = " †"
+
+
+def disputed(evidence: Evidence, outcome: Outcome) -> bool:
+    """Whether a curated discrepancy links this outcome to a conflicting figure, either way."""
+    if outcome.discrepancy_with is not None:
+        return True
+    return outcome.key is not None and any(
+        o.discrepancy_with == outcome.key for o in evidence.outcomes
+    )
 
 
 def outcome_cell(evidence: Evidence, refs: RefBook, outcome: Outcome | None) -> Cell:
@@ -17,8 +28,23 @@ def outcome_cell(evidence: Evidence, refs: RefBook, outcome: Outcome | None) -> 
         return Cell()
     text = fmt_percent(outcome.value)
     if outcome.events is not None and outcome.events_basis in SHOWN_EVENTS:
-        text += f" ({outcome.events})"
+        text += f" ({events_text(evidence, outcome)})"
+    if disputed(evidence, outcome):
+        text += DISPUTED
     return Cell(text, refs.for_outcome(evidence, outcome))
+
+
+def events_text(evidence: Evidence, outcome: Outcome) -> str:
+    """``E``, or ``E/D unit`` when the count is out of another denominator than the cohort's n.
+
+    "59% (48)" beside n = 54 would misread a count of 48 of 81 irradiated lesions as patients.
+    """
+    cohort = evidence.cohort(outcome.cohort_key)
+    per_patient = outcome.analysis_unit == "patients"
+    if outcome.denominator is None or (outcome.denominator == cohort.n and per_patient):
+        return str(outcome.events)
+    unit = "" if per_patient else f" {outcome.analysis_unit}"
+    return f"{outcome.events}/{outcome.denominator}{unit}"
 
 
 def first_outcome(

@@ -64,8 +64,9 @@ def realworld_table(evidence: Evidence, refs: RefBook) -> ReportTable:
             "only: all-comers, product arms and selected cohorts (labelled with how they were "
             "selected). Comparator arms, salvage cohorts and other populations are not shown. "
             "Values as reported, percent; event counts in brackets where printed or exactly "
-            "derivable (never from a Kaplan–Meier rate). Subgroup rows appear only when they "
-            "hold values. Blank = not reported in any source read."
+            "derivable (never from a Kaplan–Meier rate); † marks a number another source "
+            "contradicts (see its provenance note). Subgroup rows appear only when they hold "
+            "values. Blank = not reported in any source read."
         ),
     )  # fmt: skip
 

@@ -6,7 +6,7 @@ from postcart.evidence import Cohort, Evidence, Outcome
 from postcart.evidence.vocab import MEDIANS, CohortRole, Measure
 from postcart.report.cells import Cell, RefBook, ReportTable, fmt_number, fmt_percent
 from postcart.report.populations import BASIS_LABEL
-from postcart.report.tables._outcomes import first_outcome, outcome_cell
+from postcart.report.tables._outcomes import DISPUTED, disputed, first_outcome, outcome_cell
 
 #: Cohorts Table 4 shows: treated after CAR T failure (a named therapy, or mixed salvage).
 SALVAGE_ROLES = frozenset({CohortRole.salvage_after_cart, CohortRole.relapse_after_cart})
@@ -22,10 +22,12 @@ def _survival(evidence: Evidence, refs: RefBook, cohort: Cohort, rate: Measure,
     for outcome in evidence.outcomes_for(cohort.key, rate):
         if outcome.value is not None and outcome.timepoint_months is not None:
             text = f"{fmt_percent(outcome.value)} at {fmt_number(outcome.timepoint_months)} mo"
+            text += DISPUTED if disputed(evidence, outcome) else ""
             return Cell(text, refs.for_outcome(evidence, outcome))
     for outcome in evidence.outcomes_for(cohort.key, median):
         if outcome.value is not None and outcome.measure in MEDIANS:
             text = f"median {fmt_number(outcome.value)} {outcome.unit.value}"
+            text += DISPUTED if disputed(evidence, outcome) else ""
             return Cell(text, refs.for_outcome(evidence, outcome))
     return Cell()
 
@@ -36,7 +38,11 @@ def _toxicity(evidence: Evidence, refs: RefBook, cohort: Cohort) -> Cell:
     ]
     if not found:
         return Cell()
-    text = "; ".join(f"{o.measure.value.replace('_', ' ')} {fmt_percent(o.value)}" for o in found)
+    text = "; ".join(
+        f"{o.measure.value.replace('_', ' ')} {fmt_percent(o.value)}"
+        + (DISPUTED if disputed(evidence, o) else "")
+        for o in found
+    )
     return Cell(text, refs.for_outcome(evidence, found[0]))
 
 
@@ -84,7 +90,8 @@ def salvage_table(evidence: Evidence, refs: RefBook) -> ReportTable:
             "therapy (including the post-CAR T subgroups of broader trials) or with mixed "
             "salvage. Trial populations not restricted to post-CAR T patients, comparator arms "
             "and other populations are not shown. Values as reported. "
-            "OS/PFS: landmark rate at the stated month, else the median. Caveats come from the "
+            "OS/PFS: landmark rate at the stated month, else the median. † marks a number "
+            "another source contradicts; the Caveat column says how. Caveats come from the "
             "curated notes (discrepancies between sources, small n, mixed populations)."
         ),
     )  # fmt: skip
