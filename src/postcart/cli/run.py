@@ -45,7 +45,9 @@ def run(
         f"evidence exports in {out.resolve()}\n"
         f"report ({pooled} pooled analyses, {report.snapshot.label}): "
         f"{(out / 'report' / 'index.html').resolve()}\n"
-        f"built in {seconds:.1f} s",
+        f"built in {seconds:.1f} s\n"
+        "web workbench: first create an owner with `postcart user add NAME --role owner`, "
+        "then start it with `postcart serve` (http://127.0.0.1:8000/)",
         highlight=False,
         soft_wrap=True,
     )
