@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.browser.conftest import Page
 
 pytestmark = pytest.mark.browser
