@@ -18,12 +18,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import Progress
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from postcart.db import make_engine, migrate, session_scope
 from postcart.errors import PostcartError
-from postcart.literature import dedup_review, prisma, prisma_output, screening, store
+from postcart.literature import accounts, dedup_review, prisma, prisma_output, screening, store
 from postcart.literature import models as m
 from postcart.literature.eutils import DEFAULT_BASE_URL, EutilsClient
 from postcart.literature.prioritise import ModelKind, Prioritiser, screening_text
@@ -42,7 +42,10 @@ ReviewerOption = Annotated[
 ]
 PasswordOption = Annotated[
     str,
-    typer.Option(envvar="POSTCART_PASSWORD", prompt=True, hide_input=True, help="Password."),
+    typer.Option(
+        envvar="POSTCART_PASSWORD",
+        help="Password (or POSTCART_PASSWORD); not needed on a local SQLite file with one account.",
+    ),
 ]
 
 
@@ -53,10 +56,9 @@ def _engine(db: str | None) -> Engine:
 
 
 def _reviewer(session: Session, name: str, password: str) -> m.Reviewer:
-    """Log in; the very first reviewer of an empty database is created on the spot."""
-    if session.scalar(select(m.Reviewer.id).limit(1)) is None:
-        return store.create_reviewer(session, name, password)
-    return store.authenticate(session, name, password)
+    """Who is acting (core rule: ``accounts.local_reviewer``; no prompt on a local file)."""
+    local = session.get_bind().dialect.name == "sqlite"
+    return accounts.local_reviewer(session, name, password, local=local)
 
 
 def _fail(error: PostcartError) -> None:
@@ -129,7 +131,7 @@ def dedup(
     """
     try:
         with session_scope(_engine(db)) as session:
-            who = store.authenticate(session, reviewer, password)
+            who = _reviewer(session, reviewer, password)
             chosen = store.project_for(session, who, project)
             if link is not None:
                 group = dedup_review.link_manually(session, who, chosen, *link)
@@ -189,7 +191,7 @@ def screen(
         position = 0
         while True:
             with session_scope(engine) as session:
-                who = store.authenticate(session, reviewer, password)
+                who = _reviewer(session, reviewer, password)
                 target = store.project_for(session, who, project)
                 rows = store.records_of(session, who, target)
                 waiting = {r.id for r in screening.queue(session, who, target, stage)}
@@ -256,7 +258,7 @@ def prisma_(
     """
     try:
         with session_scope(_engine(db)) as session:
-            who = store.authenticate(session, reviewer, password)
+            who = _reviewer(session, reviewer, password)
             updates, cumulative = prisma.flow(session, store.project_for(session, who, project))
     except PostcartError as error:
         _fail(error)
@@ -288,7 +290,7 @@ def export(
     """
     try:
         with session_scope(_engine(db)) as session:
-            who = store.authenticate(session, reviewer, password)
+            who = _reviewer(session, reviewer, password)
             rows = store.records_of(session, who, store.project_for(session, who, project))
     except PostcartError as error:
         _fail(error)
@@ -357,7 +359,7 @@ def search(
             EutilsClient(email=email, api_key=api_key or None, base_url=base_url) as client,
             tempfile.TemporaryDirectory() as folder,
         ):
-            who = store.authenticate(session, reviewer, password)
+            who = _reviewer(session, reviewer, password)
             target = store.project_for(session, who, project)
             run = client.search_all(term, run_date=today, mindate=start, datetype="edat")
             saved = store.save_search_run(

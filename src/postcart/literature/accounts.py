@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from postcart.errors import AccessError, InputError
 from postcart.literature import models as m
-from postcart.literature.store import create_reviewer
+from postcart.literature.store import authenticate, create_reviewer
 
 #: How long a browser stays signed in without signing in again.
 SESSION_LIFETIME = timedelta(hours=12)
@@ -200,6 +200,7 @@ __all__ = [
     "audit",
     "close_session",
     "find_session",
+    "local_reviewer",
     "members",
     "now",
     "open_session",
@@ -208,3 +209,28 @@ __all__ = [
     "set_role",
     "trail",
 ]
+
+
+def local_reviewer(session: Session, name: str, password: str, *, local: bool) -> m.Reviewer:
+    """Who a command-line user is: passwords protect the server, not one person's own file.
+
+    On a local SQLite database (``local``) with no password given: the sole account is used
+    as is (any name it was given), and an empty database gets its first account with a random,
+    unused password (set a real one later with ``postcart user add`` on a team server). With a
+    password, or on a shared server (PostgreSQL), the account must authenticate.
+    """
+    if not password and not local:
+        raise InputError("a shared database needs the account's password (POSTCART_PASSWORD)")
+    if password:
+        if session.scalar(select(m.Reviewer.id).limit(1)) is None:
+            return add_user(session, name, password)
+        return authenticate(session, name, password)
+    everyone = list(session.scalars(select(m.Reviewer).limit(2)))
+    if not everyone:
+        return add_user(session, name, secrets.token_urlsafe(24))
+    if len(everyone) == 1:
+        return everyone[0]
+    raise InputError(
+        "several accounts share this database: give --reviewer and POSTCART_PASSWORD "
+        "(or --password)"
+    )
