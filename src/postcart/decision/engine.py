@@ -207,8 +207,10 @@ def _finish(
         days_to_progression=profile.days_to_progression,
         cd19_status=cd19_status,
     )
-    cited = list(dict.fromkeys([card.source_key for card in cards] + list(spec.evidence)))
-    cited += [key for key in state.evidence if key not in cited]
+    # One entry per source: cards, the option's own citations and the rules' may repeat a key.
+    cited = list(
+        dict.fromkeys([card.source_key for card in cards] + list(spec.evidence) + state.evidence)
+    )
     reasons = [spec.summary, *state.reasons]
     tier = state.tier()
     if not cited and tier != "not_suited":
