@@ -99,7 +99,16 @@ def create_app(database_url: str | None = None, *, https: bool = False) -> FastA
 
     ``https`` marks cookies Secure; set it when the app is served over TLS (docs/web.md).
     """
-    from postcart.web.routes import advise, auth, evidence, health, pages, review, screening
+    from postcart.web.routes import (
+        advise,
+        auth,
+        evidence,
+        extraction,
+        health,
+        pages,
+        review,
+        screening,
+    )
 
     engine = make_engine(database_url)
     migrate(engine)
@@ -117,6 +126,7 @@ def create_app(database_url: str | None = None, *, https: bool = False) -> FastA
         evidence.router,
         advise.router,
         screening.router,
+        extraction.router,
     )
     for router in app.state.routers:
         app.include_router(router)
