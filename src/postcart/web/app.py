@@ -6,6 +6,7 @@ Pages are server-rendered Jinja2 (autoescaped) with htmx, vendored in ``static/`
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -144,7 +145,10 @@ def create_app(database_url: str | None = None, *, https: bool = False) -> FastA
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
         response: Response = await call_next(request)
+        # Server time in ms, for proxies and the load benchmark (benchmarks/web_votes.py).
+        response.headers["Server-Timing"] = f"app;dur={1000 * (time.perf_counter() - started):.1f}"
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
