@@ -35,8 +35,8 @@ fmt: $(STAMP)  ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix src tests benchmarks
 	$(BIN)/ruff format src tests benchmarks
 
-bench: $(STAMP) system-deps  ## speed/memory benchmarks; prints ratios against metafor
-	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+bench: $(STAMP) system-deps  ## speed/memory/load benchmarks; prints ratios against their targets
+	scripts/with-postgres.sh bash -c 'for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done'
 
 oracle: $(STAMP) system-deps  ## regenerate pinned metafor reference JSON, then show the diff
 	cd tests/oracle && Rscript make_reference.R

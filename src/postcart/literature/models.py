@@ -17,10 +17,12 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -236,3 +238,57 @@ class AuditEvent(Base):
     entity_id: Mapped[str] = mapped_column(String(120))
     before: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
     after: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+
+
+class Assignment(Base):
+    """A record handed to a reviewer at one stage, so a team can split the work between them.
+
+    A record may be assigned to as many reviewers as the stage needs votes; the row stays after
+    the vote (it says who was asked), and is deleted when the reviewer leaves the project.
+    ``project_id`` repeats the record's project so a team's queue is one indexed query.
+    """
+
+    __tablename__ = "lit_assignment"
+    record_id: Mapped[int] = mapped_column(ForeignKey("lit_record.id"), primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"), index=True)
+    assigned_at: Mapped[datetime] = mapped_column(DateTime)
+    assigned_by: Mapped[int | None] = mapped_column(ForeignKey("lit_reviewer.id"), nullable=True)
+    __table_args__ = (CheckConstraint(_in("stage", STAGES), name="stage"),)
+
+
+#: An extraction is a reviewer's own answers ("saved") or the version the resolver accepted.
+EXTRACTION_STATUSES = ("saved", "accepted")
+
+
+class Extraction(Base):
+    """One reviewer's answers to the extraction form for one included record, or the accepted one.
+
+    ``answers`` is the form as filled in, flat (``studies[0].cohorts[0].n`` → ``"120"``), so two
+    reviewers' versions compare field by field and a validation problem's field path names the
+    input it belongs to. The accepted version is a row of its own (``status = accepted``, the
+    resolver as reviewer, the evidence file it became in ``file``); the partial unique index lets
+    a record be accepted once, even when two resolvers press the button at the same moment.
+    """
+
+    __tablename__ = "lit_extraction"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"), index=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("lit_record.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"))
+    status: Mapped[str] = mapped_column(String(20), default="saved")
+    answers: Mapped[dict[str, str]] = mapped_column(JSON)
+    saved_at: Mapped[datetime] = mapped_column(DateTime)
+    file: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (
+        UniqueConstraint("record_id", "reviewer_id", "status", name="one_extraction"),
+        CheckConstraint(_in("status", EXTRACTION_STATUSES), name="status"),
+        Index(
+            "ix_lit_extraction_one_accepted",
+            "record_id",
+            unique=True,
+            sqlite_where=text("status = 'accepted'"),
+            postgresql_where=text("status = 'accepted'"),
+        ),
+    )

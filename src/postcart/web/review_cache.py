@@ -2,7 +2,8 @@
 
 Assembling the report refits every pooled model (seconds), and loading the evidence validates
 every curated file (about a second); neither changes while the app runs, so one build serves
-every reader until the app restarts. Routes are plain ``def`` functions, so a build runs in the
+every reader until the app restarts, or until a study is accepted into the evidence base from
+the browser (:func:`invalidate`). Routes are plain ``def`` functions, so a build runs in the
 thread pool: the lock makes the first concurrent readers wait for one build instead of starting
 several, and never blocks the event loop.
 """
@@ -10,10 +11,13 @@ several, and never blocks the event loop.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
+from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from postcart.evidence import Evidence, load
+from postcart.literature.extraction import base_paths, extracted_dir
 from postcart.report.model import Report, assemble
 
 #: One lock per artefact: the report's build reads the evidence (through its own lock) and must
@@ -22,15 +26,24 @@ _EVIDENCE_LOCK = threading.Lock()
 _REPORT_LOCK = threading.Lock()
 
 
+def evidence_paths(app: Starlette) -> list[Path]:
+    """What the app's evidence is loaded from: the curated files, plus the directory of studies
+    accepted in the browser when it exists (``POSTCART_EXTRACTED_DIR`` or beside the SQLite
+    file), so the review pools every accepted study with the curated ones."""
+    engine: Engine = app.state.engine
+    return base_paths(extracted_dir(engine.url))
+
+
 def evidence_of(app: Starlette) -> Evidence:
-    """The app's evidence (``app.state.evidence``), loaded from the curated files on first use."""
+    """The app's evidence (``app.state.evidence``), loaded on first use from
+    :func:`evidence_paths`: the curated files and the accepted extractions."""
     cached = getattr(app.state, "evidence", None)
     if isinstance(cached, Evidence):
         return cached
     with _EVIDENCE_LOCK:
         cached = getattr(app.state, "evidence", None)
         if not isinstance(cached, Evidence):
-            cached = load()
+            cached = load(evidence_paths(app))
             app.state.evidence = cached
     return cached
 
@@ -52,4 +65,17 @@ def report_of(app: Starlette) -> Report:
     return cached
 
 
-__all__ = ["evidence_of", "report_of"]
+def invalidate(app: Starlette) -> None:
+    """Forget the cached evidence and report, so the next reader rebuilds both from the files.
+
+    Called when a study is accepted into the evidence base. Both locks are taken in the order
+    :func:`report_of` takes them, so a build already running finishes first and is then dropped
+    rather than stored over the newer state. Only this process's cache is cleared: a server
+    running several worker processes rebuilds in the others when they restart.
+    """
+    with _REPORT_LOCK, _EVIDENCE_LOCK:
+        app.state.report = None
+        app.state.evidence = None
+
+
+__all__ = ["evidence_of", "evidence_paths", "invalidate", "report_of"]
