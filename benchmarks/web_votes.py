@@ -77,9 +77,8 @@ def _setup(url: str, reviewers: int, records: int) -> int:
         project_id = project.id
     with Session(engine) as session, session.begin():
         # As a team lead would: every record to two reviewers, evenly (dual screening).
-        project = session.get(m.Project, project_id)
-        assert project is not None
-        workflow.split_evenly(session, people_lead(session), project, "title_abstract",
+        again = session.get_one(m.Project, project_id)
+        workflow.split_evenly(session, people_lead(session), again, "title_abstract",
                               when=datetime(2026, 12, 1))  # fmt: skip
     engine.dispose()
     return project_id
