@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from postcart.errors import InputError
 from postcart.literature import models as m
-from postcart.literature.screening import FULL_TEXT, TITLE_ABSTRACT, Outcome, outcome
-from postcart.literature.store import is_duplicate
+from postcart.literature.screening import FULL_TEXT, TITLE_ABSTRACT, Outcome, outcomes
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +95,7 @@ def _update_counts(
     session: Session, project: m.Project, updates: set[int], counted_studies: set[int]
 ) -> PrismaCounts:
     query = (
-        select(m.LitRecord, m.ImportBatch)
+        select(m.LitRecord.id, m.LitRecord.duplicate_group_id, m.ImportBatch.source)
         .join(m.ImportBatch, m.ImportBatch.id == m.LitRecord.batch_id)
         .where(m.LitRecord.project_id == project.id, m.ImportBatch.update_no.in_(updates))
         .order_by(m.LitRecord.id)
@@ -106,12 +105,25 @@ def _update_counts(
     sought = not_retrieved = assessed = reports_awaiting = new_reports = 0
     reasons: Counter[str] = Counter()
     studies: set[int] = set()
-    for record, batch in session.execute(query):
-        identified[batch.source] += 1
-        if is_duplicate(session, record):
+    title_abstract = outcomes(session, project, TITLE_ABSTRACT)
+    full_text = outcomes(session, project, FULL_TEXT)
+    reports = {
+        r.record_id: r
+        for r in session.scalars(select(m.Report).where(m.Report.project_id == project.id))
+    }
+    root_query = select(m.DuplicateGroup.id, m.DuplicateGroup.root_record_id).where(
+        m.DuplicateGroup.project_id == project.id
+    )
+    roots: dict[int, int] = {}
+    for group_id, root in session.execute(root_query):
+        roots[group_id] = root
+    why = _exclusion_reasons(session, project)
+    for record_id, group, source in session.execute(query):
+        identified[source] += 1
+        if group is not None and roots.get(group, record_id) != record_id:
             duplicates += 1
             continue
-        ta = outcome(session, record, TITLE_ABSTRACT)
+        ta = title_abstract[record_id]
         if ta in (Outcome.PENDING, Outcome.CONFLICT):
             awaiting += 1
             continue
@@ -120,17 +132,17 @@ def _update_counts(
             excluded += 1
             continue
         sought += 1
-        report = session.scalar(select(m.Report).where(m.Report.record_id == record.id))
+        report = reports.get(record_id)
         if report is not None and report.retrieved is False:
             not_retrieved += 1
             continue
-        ft = outcome(session, record, FULL_TEXT)
+        ft = full_text[record_id]
         if ft in (Outcome.PENDING, Outcome.CONFLICT):
             reports_awaiting += 1
             continue
         assessed += 1
         if ft is Outcome.EXCLUDE:
-            reasons[_exclusion_reason(session, record.id)] += 1
+            reasons[why.get(record_id, "")] += 1
             continue
         new_reports += 1
         if report is not None and report.study_id is not None:
@@ -154,20 +166,25 @@ def _update_counts(
     )
 
 
-def _exclusion_reason(session: Session, record_id: int) -> str:
-    resolution = session.scalar(
-        select(m.Resolution).where(
-            m.Resolution.record_id == record_id, m.Resolution.stage == FULL_TEXT
-        )
+def _exclusion_reasons(session: Session, project: m.Project) -> dict[int, str]:
+    """Each record's full-text exclusion reason: the resolver's, else the first reviewer's."""
+    reasons: dict[int, str] = {}
+    votes = (
+        select(m.Vote.record_id, m.Vote.reason)
+        .join(m.LitRecord, m.LitRecord.id == m.Vote.record_id)
+        .where(m.LitRecord.project_id == project.id, m.Vote.stage == FULL_TEXT)
+        .order_by(m.Vote.record_id, m.Vote.reviewer_id)
     )
-    if resolution is not None:
-        return resolution.reason
-    vote = session.scalar(
-        select(m.Vote)
-        .where(m.Vote.record_id == record_id, m.Vote.stage == FULL_TEXT)
-        .order_by(m.Vote.reviewer_id)
+    for record_id, reason in session.execute(votes):
+        reasons.setdefault(record_id, reason)
+    resolutions = (
+        select(m.Resolution.record_id, m.Resolution.reason)
+        .join(m.LitRecord, m.LitRecord.id == m.Resolution.record_id)
+        .where(m.LitRecord.project_id == project.id, m.Resolution.stage == FULL_TEXT)
     )
-    return "" if vote is None else vote.reason
+    for record_id, reason in session.execute(resolutions):
+        reasons[record_id] = reason
+    return reasons
 
 
 def flow(session: Session, project: m.Project) -> tuple[list[PrismaCounts], PrismaCounts]:

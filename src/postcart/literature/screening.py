@@ -75,6 +75,43 @@ def outcome(session: Session, record: m.LitRecord, stage: str) -> Outcome:
     return _consensus(stage, votes)
 
 
+def outcomes(session: Session, project: m.Project, stage: str) -> dict[int, Outcome]:
+    """Every record's standing at ``stage``, in two queries (``outcome`` for each, in bulk).
+
+    Counting a 20,000-record project record by record costs 40,000 round trips; the PRISMA
+    counts and the live project page need the whole project at once.
+    """
+    votes: dict[int, list[m.Vote]] = {}
+    vote_query = (
+        select(m.Vote)
+        .join(m.LitRecord, m.LitRecord.id == m.Vote.record_id)
+        .where(m.LitRecord.project_id == project.id, m.Vote.stage == stage)
+        .order_by(m.Vote.record_id, m.Vote.reviewer_id)
+    )
+    for vote in session.scalars(vote_query):
+        votes.setdefault(vote.record_id, []).append(vote)
+    resolution_query = (
+        select(m.Resolution.record_id, m.Resolution.decision)
+        .join(m.LitRecord, m.LitRecord.id == m.Resolution.record_id)
+        .where(m.LitRecord.project_id == project.id, m.Resolution.stage == stage)
+    )
+    resolved: dict[int, str] = {}
+    for record_id, decision in session.execute(resolution_query):
+        resolved[record_id] = decision
+    record_ids = session.scalars(select(m.LitRecord.id).where(m.LitRecord.project_id == project.id))
+    required = _required(project, stage)
+    standing: dict[int, Outcome] = {}
+    for record_id in record_ids:
+        if record_id in resolved:
+            standing[record_id] = (
+                Outcome.EXCLUDE if resolved[record_id] == "no" else Outcome.ADVANCE
+            )
+            continue
+        cast = votes.get(record_id, [])
+        standing[record_id] = Outcome.PENDING if len(cast) < required else _consensus(stage, cast)
+    return standing
+
+
 def _check_reason(project: m.Project, stage: str, decision: str, reason: str) -> None:
     if stage == FULL_TEXT and decision == "no" and reason not in project.exclusion_reasons:
         allowed = "; ".join(project.exclusion_reasons)
