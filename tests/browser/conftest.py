@@ -116,7 +116,7 @@ class Page:
         self.page.add_script_tag(path=str(AXE))
         result = self.page.evaluate("async () => await axe.run(document)")
         return [
-            f"{v['id']}: {v['help']} ({len(v['nodes'])} nodes)"
+            f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
             for v in result["violations"]
             if v["impact"] in ("serious", "critical")
         ]

@@ -59,10 +59,24 @@
     }
   });
 
-  // One vote at a time: a second key press while the first is on its way is ignored.
-  document.addEventListener("htmx:beforeRequest", function () { busy = true; });
-  document.addEventListener("htmx:afterRequest", function () { busy = false; });
+  // One vote at a time: a key press is ignored from the request until the next record has
+  // settled (htmx has wired its form); a press in between would submit the new form natively
+  // and reload the page.
+  // aria-busy tells assistive technology (and the browser tests) the card is being replaced.
+  function setBusy(value) {
+    busy = value;
+    var card = document.getElementById("screen-card");
+    if (card) {
+      card.setAttribute("aria-busy", value ? "true" : "false");
+    }
+  }
+  function ready() { setBusy(false); }
+  document.addEventListener("htmx:beforeRequest", function () { setBusy(true); });
+  ["htmx:responseError", "htmx:sendError", "htmx:swapError", "htmx:timeout"].forEach(
+    function (name) { document.addEventListener(name, ready); }
+  );
   document.addEventListener("htmx:afterSettle", function (event) {
+    ready();
     if (event.target && event.target.id === "screen-card") {
       focusRecord();
     }
