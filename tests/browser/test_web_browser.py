@@ -83,10 +83,6 @@ def _screen_by_keyboard(page: Page, project_id: int, keys: list[str]) -> None:
     assert page.page.locator("#record-title").count() == 0  # the queue is empty
 
 
-def _count(page: Page, name: str) -> str:
-    return page.page.locator(f"[data-count={name}]").first.inner_text()
-
-
 def _wait_count(page: Page, name: str, value: str) -> None:
     page.page.wait_for_function(
         "([n, v]) => { const c = document.querySelector(`[data-count=${n}]`);"
