@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -75,3 +76,30 @@ def chromium() -> str:
     path = "/usr/bin/chromium"
     need(Path(path).exists(), "Debian chromium at /usr/bin/chromium")
     return path
+
+
+def reset_postgres(url: str) -> None:
+    """Empty the throw-away server's public schema so each test starts from nothing."""
+    from sqlalchemy import text
+
+    from postcart.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database, once per kind: an SQLite file, then the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    url: str = request.getfixturevalue("pg_url")
+    reset_postgres(url)
+    yield url
+    reset_postgres(url)

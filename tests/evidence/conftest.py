@@ -2,40 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-
-from postcart.db import make_engine
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "evidence"
 GOOD = DATA / "good"
 BROKEN = DATA / "broken"
 
 
-def reset_postgres(url: str) -> None:
-    """Empty the throw-away server's public schema so each test starts from nothing."""
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def db_url(database_url: str) -> str:
     """An empty database: an SQLite file, or the test PostgreSQL server with a reset schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'evidence.db'}"
-        return
-    url: str = request.getfixturevalue("pg_url")
-    reset_postgres(url)
-    yield url
-    reset_postgres(url)
+    return database_url
 
 
 @pytest.fixture(scope="session")

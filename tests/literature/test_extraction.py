@@ -14,10 +14,9 @@ import pytest
 import yaml
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from postcart.db import Base, make_engine, session_scope
+from postcart.db import Base, session_scope
 from postcart.errors import AccessError, InputError
 from postcart.evidence import DATA_DIR, load
 from postcart.evidence.parsing import parse_file
@@ -185,31 +184,15 @@ def test_extracted_dir_follows_the_environment_then_the_sqlite_file(
 # --- the workflow on both databases ------------------------------------------------------------
 
 
-def _reset(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'extraction.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        _reset(url)
-    engine = engine_at(url)
+@pytest.fixture
+def session(database_url: str) -> Iterator[Session]:
+    """A session on an empty, migrated database (SQLite, then PostgreSQL)."""
+    engine = engine_at(database_url)
     try:
         with session_scope(engine) as s:
             yield s
     finally:
         engine.dispose()
-        if request.param == "postgres":
-            _reset(url)
 
 
 @dataclass

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
-from postcart.db import make_engine, session_scope
+from postcart.db import session_scope
 from postcart.errors import InputError
 from postcart.literature import prisma, screening, store
 from postcart.literature.records import Record
@@ -18,25 +16,10 @@ from postcart.literature.screening import TITLE_ABSTRACT
 from ._litdb import WHEN, engine_at, records
 
 
-def _reset(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    pg: str = request.getfixturevalue("pg_url")
-    _reset(pg)
-    yield pg
-    _reset(pg)
+@pytest.fixture
+def url(database_url: str) -> str:
+    """An empty database (SQLite, then PostgreSQL)."""
+    return database_url
 
 
 def test_round_trip_and_flow(url: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import anyio.from_thread
@@ -21,36 +20,17 @@ ALICE = ("alice", "alice-pass-1")
 BOB = ("bob", "bob-pass-2")
 
 
-def reset_postgres(url: str) -> None:
-    """Empty the throw-away server's public schema so each test starts from nothing."""
-    from sqlalchemy import text
-
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def web_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture
+def web_url(database_url: str) -> str:
     """An empty database with the schema and two accounts, alice (owner) and bob (member)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'web.db'}"
-    else:
-        url = request.getfixturevalue("pg_url")
-        reset_postgres(url)
+    url = database_url
     engine = make_engine(url)
     migrate(engine)
     with Session(engine) as session, session.begin():
         accounts.add_user(session, *ALICE, site_role="owner")
         accounts.add_user(session, *BOB)
     engine.dispose()
-    yield url
-    if request.param == "postgres":
-        reset_postgres(url)
+    return url
 
 
 @pytest.fixture
