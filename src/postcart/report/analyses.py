@@ -10,7 +10,13 @@ import numpy as np
 
 from postcart.evidence import Evidence
 from postcart.evidence.vocab import Measure
-from postcart.report.pooling import Pooled, landmark_usable, pool_landmark, pool_proportion
+from postcart.report.pooling import (
+    Pooled,
+    landmark_usable,
+    pool_landmark,
+    pool_proportion,
+)
+from postcart.report.pooling import percent as pooled_percent
 from postcart.report.populations import (
     REAL_WORLD_CART,
     Population,
@@ -19,7 +25,7 @@ from postcart.report.populations import (
 )
 from postcart.report.selection import choose, denominator, has_events, matches
 from postcart.stats import escalc
-from postcart.stats.landmark import back_interval, back_transform, landmark_effects
+from postcart.stats.landmark import landmark_effects, with_back_transform
 from postcart.stats.subgroups import subgroup_analysis
 
 #: (measure, landmark months or None, label): the outcomes of the review's Tables 2–3.
@@ -169,10 +175,8 @@ def _compare(
                                  None, None, note)  # fmt: skip
     res = subgroup_analysis(np.array(yi), np.array(vi), groups, method="REML", test="z")
     scale: Any = "logit" if months is None else "cloglog"
-    percent = []
-    for fit in res.fits:
-        lo, hi = back_interval(fit.ci_low, fit.ci_high, scale)
-        percent.append((100 * float(back_transform(fit.estimate, scale)), 100 * lo, 100 * hi))
+    # The scale rides on each fit (with_back_transform); nothing here inverts a link by hand.
+    percent = [pooled_percent(with_back_transform(fit, scale))[:3] for fit in res.fits]
     q = float(res.q_between) if math.isfinite(res.q_between) else None
     p = float(res.q_between_p) if math.isfinite(res.q_between_p) else None
     note = "A product with k = 1 is that study's own estimate (no heterogeneity to estimate)."
