@@ -38,7 +38,7 @@ def run(
     for fmt in ExportFormat:
         export_file(evidence, fmt, out / f"evidence.{fmt.value}")
     print_summary(evidence, console)
-    report = build_report(out / "report")
+    report = build_report(out / "report", evidence=evidence)  # the same records, read once
     pooled = sum(1 for analysis in report.analyses if analysis.pooled)
     seconds = time.perf_counter() - started
     console.print(
