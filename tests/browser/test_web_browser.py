@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
@@ -10,7 +11,8 @@ from tests.browser.conftest import ACCOUNTS, SHOTS, LiveServer, Page
 
 from postcart.db import make_engine
 from postcart.literature import models as lm
-from postcart.literature import store
+from postcart.literature import screening, store
+from postcart.literature.extraction import EXTRACTED_DIR_ENV
 from postcart.literature.records import Record
 
 pytestmark = pytest.mark.browser
@@ -148,4 +150,99 @@ def test_living_review_analysis_page_shows_its_population_and_plot(page: Page) -
     assert page.page.evaluate("(i) => i.naturalWidth > 0", plot.element_handle())
     page.shot("web_review_analysis")
     assert page.axe_serious() == []
+    assert page.errors == []
+
+
+#: A made-up study (labelled as such in its citation), typed into the extraction form.
+STUDY = "Invented real-world CAR T cohort (browser test data)"
+C0 = "studies[0].cohorts[0]"
+ORR = f"{C0}.outcomes[0]"
+EXTRACTED = {
+    "source.citation": "Invented B, et al. A real-world CD19 CAR T cohort "
+    "(invented for tests; not clinical data). J Test 2025.",
+    "source.first_author": "Inventedb",
+    "source.year": "2025",
+    "studies[0].name": STUDY,
+    "studies[0].design": "real_world",
+    "studies[0].region": "Testland",
+    "studies[0].disease": "LBCL",
+    f"{C0}.label": "Infused",
+    f"{C0}.intervention": "axicabtagene ciloleucel",
+    f"{C0}.products": "axi-cel",
+    f"{C0}.role": "cart_all_comers",
+    f"{C0}.denominator_basis": "treated",
+    f"{C0}.n": "400",
+    f"{C0}.n_provenance.kind": "primary",
+    f"{C0}.n_provenance.locator": "Table 1",
+    f"{ORR}.measure": "orr",
+    f"{ORR}.value": "40.0",
+    f"{ORR}.unit": "percent",
+    f"{ORR}.events": "160",
+    f"{ORR}.provenance.kind": "primary",
+    f"{ORR}.provenance.locator": "Table 2",
+}
+
+
+def _included_record(live: LiveServer) -> tuple[int, int]:
+    """A single-extractor project of alice's with one record included at full text."""
+    engine = make_engine(live.database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            alice = store.authenticate(session, "alice", ACCOUNTS["alice"][0])
+            project = store.create_project(
+                session, "extraction e2e", [alice], resolver=alice,
+                reviewers_title_abstract=1, reviewers_full_text=1,
+            )  # fmt: skip
+            session.get_one(lm.Membership, (project.id, alice.id)).role = "owner"
+            made_up = Record(
+                title="Made-up study to extract (browser test)", source_file="made-up.ris",
+                source_line=1, source_format="ris", journal="J Test", year=2025,
+            )  # fmt: skip
+            store.import_records(
+                session, project, [made_up], file="made-up.ris", format="ris",
+                imported_at=datetime(2026, 12, 1), update_no=1,
+            )  # fmt: skip
+            (record,) = store.records_of(session, alice, project)
+            when = datetime(2026, 12, 1)
+            screening.cast_vote(session, alice, record.id, screening.TITLE_ABSTRACT, "yes", when)
+            screening.set_retrieved(session, alice, record.id, True)
+            screening.cast_vote(session, alice, record.id, screening.FULL_TEXT, "yes", when)
+            return project.id, record.id
+    finally:
+        engine.dispose()
+
+
+def _pooled_orr(page: Page) -> tuple[str, str]:
+    """The real-world ORR analysis page: its printed pooled value and its whole text."""
+    page.page.goto("/review/analyses/rw_orr")
+    return page.page.locator("#pooled-value").inner_text(), page.page.locator("main").inner_text()
+
+
+def test_extract_one_study_and_the_pooled_estimate_changes(
+    page: Page,
+    live_server: LiveServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(EXTRACTED_DIR_ENV, str(tmp_path / "extracted"))
+    project_id, record_id = _included_record(live_server)
+    page.sign_in("alice")
+    value_before, before = _pooled_orr(page)
+    assert STUDY not in before
+    page.page.goto(f"/projects/{project_id}/extract/{record_id}")
+    for name, value in EXTRACTED.items():
+        field = page.page.locator(f'[name="{name}"]')
+        if field.evaluate("(e) => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    page.shot("web_extraction_form")
+    page.page.locator("button[value=accept]").click()
+    page.page.wait_for_load_state()
+    assert list((tmp_path / "extracted").glob("*.yaml")), "no evidence file was written"
+    value_after, after = _pooled_orr(page)  # the review rebuilt with the accepted study
+    assert STUDY in after
+    # 160/400 = 40% pulls the pooled ORR (72.0% today) down
+    assert float(value_after.rstrip("%")) < float(value_before.rstrip("%"))
+    page.shot("web_review_after_extraction")
     assert page.errors == []
