@@ -264,10 +264,19 @@ class Evidence:
     _by_key: dict[str, dict[str, object]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: Outcome key -> the outcomes whose curated discrepancy points at it.
+    _contradicted_by: dict[str, tuple[Outcome, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for name in ("sources", "studies", "cohorts", "products", "therapies", "mechanisms"):
             self._by_key[name] = _index(getattr(self, name), "key")
+        contradicted: dict[str, list[Outcome]] = {}
+        for outcome in self.outcomes:
+            if outcome.discrepancy_with is not None:
+                contradicted.setdefault(outcome.discrepancy_with, []).append(outcome)
+        self._contradicted_by.update({k: tuple(v) for k, v in contradicted.items()})
 
     def _get(self, table: str, key: str, kind: type[_T]) -> _T:
         try:
@@ -307,6 +316,14 @@ class Evidence:
             if outcome.ref == ref:
                 return outcome
         raise KeyError(f"no outcome with key {ref!r}")
+
+    def contradicting(self, outcome: Outcome) -> tuple[Outcome, ...]:
+        """Outcomes whose curated discrepancy points at ``outcome`` (the other side of a link)."""
+        return () if outcome.key is None else self._contradicted_by.get(outcome.key, ())
+
+    def disputed(self, outcome: Outcome) -> bool:
+        """Whether a curated discrepancy links ``outcome`` to a conflicting figure, either way."""
+        return outcome.discrepancy_with is not None or bool(self.contradicting(outcome))
 
     def studies_for_source(self, source_key: str) -> tuple[Study, ...]:
         """Studies the source reports, in file order."""

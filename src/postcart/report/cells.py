@@ -86,9 +86,7 @@ class RefBook:
             evidence, f"o-{outcome.ref}", outcome.provenance, study.source_key, label
         )
         caveats = [outcome.discrepancy_note] if outcome.discrepancy_note else []
-        if outcome.key is not None:
-            caveats += [o.discrepancy_note or "" for o in evidence.outcomes
-                        if o.discrepancy_with == outcome.key]  # fmt: skip
+        caveats += [o.discrepancy_note or "" for o in evidence.contradicting(outcome)]
         if caveats and self.refs[anchor].caveat is None:
             self.refs[anchor] = replace(self.refs[anchor], caveat=" ".join(caveats))
         return anchor

@@ -15,11 +15,7 @@ DISPUTED = " †"
 
 def disputed(evidence: Evidence, outcome: Outcome) -> bool:
     """Whether a curated discrepancy links this outcome to a conflicting figure, either way."""
-    if outcome.discrepancy_with is not None:
-        return True
-    return outcome.key is not None and any(
-        o.discrepancy_with == outcome.key for o in evidence.outcomes
-    )
+    return evidence.disputed(outcome)
 
 
 def outcome_cell(evidence: Evidence, refs: RefBook, outcome: Outcome | None) -> Cell:
