@@ -51,6 +51,10 @@ class Population:
     diseases: frozenset[Disease] | None = None
     therapy: str | None = None
     product: str | None = None
+    #: Roles close enough to the population that a study reporting the outcome only in such a
+    #: cohort is listed as left out, with the reason (selected CAR T cohorts for the real-world
+    #: analyses, a salvage trial's whole population for the salvage ones).
+    named_when_left_out: frozenset[CohortRole] = frozenset()
 
     def admits(self, evidence: Evidence, cohort: Cohort) -> bool:
         """Whether ``cohort`` belongs to this population (its basis is judged separately)."""
@@ -92,6 +96,7 @@ REAL_WORLD_CART = Population(
     designs=REAL_WORLD_DESIGNS,
     bases=(DenominatorBasis.treated, DenominatorBasis.not_stated),
     diseases=LBCL_DISEASES,
+    named_when_left_out=frozenset({CohortRole.cart_selected}),
 )
 
 
@@ -106,6 +111,7 @@ def real_world_product(product: str) -> Population:
         bases=REAL_WORLD_CART.bases,
         diseases=LBCL_DISEASES,
         product=product,
+        named_when_left_out=REAL_WORLD_CART.named_when_left_out,
     )
 
 
@@ -127,4 +133,5 @@ def salvage(therapy: str, name: str) -> Population:
             DenominatorBasis.intention_to_treat,
         ),
         therapy=therapy,
+        named_when_left_out=frozenset({CohortRole.salvage_mixed_population}),
     )

@@ -186,19 +186,12 @@ def _why_not_admitted(
             for c in evidence.cohorts_for_study(study.key)
             if any(wanted(o) and o.value is not None for o in evidence.outcomes_for(c.key))
             and (population.therapy is None or c.therapy == population.therapy)
-            and c.role in _NEAR_ROLES.get(population.key.split("_")[0], frozenset())
+            and c.role in population.named_when_left_out
         }
     )
     if not roles:
         return None
     return "only cohorts outside this population report it (" + "; ".join(roles) + ")"
-
-
-#: Roles worth naming as "outside the population" for each family of analyses.
-_NEAR_ROLES = {
-    "rw": frozenset({CohortRole.cart_selected}),
-    "salvage": frozenset({CohortRole.salvage_mixed_population}),
-}
 
 
 def choose(
