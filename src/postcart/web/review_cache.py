@@ -11,7 +11,9 @@ several, and never blocks the event loop.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
@@ -19,6 +21,8 @@ from starlette.applications import Starlette
 from postcart.evidence import Evidence, load
 from postcart.literature.extraction import base_paths, extracted_dir
 from postcart.report.model import Report, assemble
+
+_T = TypeVar("_T")
 
 #: One lock per artefact: the report's build reads the evidence (through its own lock) and must
 #: not wait on itself.
@@ -34,18 +38,28 @@ def evidence_paths(app: Starlette) -> list[Path]:
     return base_paths(extracted_dir(engine.url))
 
 
+def _cached(app: Starlette, name: str, kind: type[_T], lock: threading.Lock,
+            build: Callable[[], _T]) -> _T:  # fmt: skip
+    """``app.state.<name>`` if it holds a ``kind``, else built once under ``lock`` and stored.
+
+    Checked again inside the lock, so readers arriving during a build wait for it instead of
+    starting their own.
+    """
+    cached = getattr(app.state, name, None)
+    if isinstance(cached, kind):
+        return cached
+    with lock:
+        cached = getattr(app.state, name, None)
+        if not isinstance(cached, kind):
+            cached = build()
+            setattr(app.state, name, cached)
+    return cached
+
+
 def evidence_of(app: Starlette) -> Evidence:
     """The app's evidence (``app.state.evidence``), loaded on first use from
     :func:`evidence_paths`: the curated files and the accepted extractions."""
-    cached = getattr(app.state, "evidence", None)
-    if isinstance(cached, Evidence):
-        return cached
-    with _EVIDENCE_LOCK:
-        cached = getattr(app.state, "evidence", None)
-        if not isinstance(cached, Evidence):
-            cached = load(evidence_paths(app))
-            app.state.evidence = cached
-    return cached
+    return _cached(app, "evidence", Evidence, _EVIDENCE_LOCK, lambda: load(evidence_paths(app)))
 
 
 def report_of(app: Starlette) -> Report:
@@ -54,15 +68,7 @@ def report_of(app: Starlette) -> Report:
     Tests (and a server that wants to be warm before its first reader) may set
     ``app.state.report`` beforehand; that report is then used as is.
     """
-    cached = getattr(app.state, "report", None)
-    if isinstance(cached, Report):
-        return cached
-    with _REPORT_LOCK:
-        cached = getattr(app.state, "report", None)
-        if not isinstance(cached, Report):
-            cached = assemble(evidence_of(app))
-            app.state.report = cached
-    return cached
+    return _cached(app, "report", Report, _REPORT_LOCK, lambda: assemble(evidence_of(app)))
 
 
 def invalidate(app: Starlette) -> None:
