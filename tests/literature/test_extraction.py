@@ -6,7 +6,6 @@ The study used throughout is made up (invented for tests; not clinical data).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.orm import Session
 
-from postcart.db import Base, session_scope
+from postcart.db import Base
 from postcart.errors import AccessError, InputError
 from postcart.evidence import DATA_DIR, load
 from postcart.evidence.parsing import parse_file
@@ -25,7 +24,7 @@ from postcart.literature import accounts, extraction, screening, store
 from postcart.literature import models as m
 from postcart.literature.screening import FULL_TEXT, TITLE_ABSTRACT
 
-from ._litdb import WHEN, engine_at, records
+from ._litdb import WHEN, records
 
 KEY = "invented2025_r1"
 C0 = "studies[0].cohorts[0]"
@@ -182,17 +181,6 @@ def test_extracted_dir_follows_the_environment_then_the_sqlite_file(
 
 
 # --- the workflow on both databases ------------------------------------------------------------
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    """A session on an empty, migrated database (SQLite, then PostgreSQL)."""
-    engine = engine_at(database_url)
-    try:
-        with session_scope(engine) as s:
-            yield s
-    finally:
-        engine.dispose()
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.orm import Session
 
-from postcart.db import Base, session_scope
+from postcart.db import Base
 from postcart.errors import AccessError, InputError
 from postcart.literature import accounts, screening, store, workflow
 from postcart.literature import models as m
@@ -20,17 +19,6 @@ from postcart.literature.records import Record
 from postcart.literature.screening import FULL_TEXT, TITLE_ABSTRACT, Outcome
 
 from ._litdb import WHEN, engine_at, records
-
-
-@pytest.fixture
-def session(database_url: str) -> Iterator[Session]:
-    """A session on an empty, migrated database (SQLite, then PostgreSQL)."""
-    engine = engine_at(database_url)
-    try:
-        with session_scope(engine) as s:
-            yield s
-    finally:
-        engine.dispose()
 
 
 @dataclass
