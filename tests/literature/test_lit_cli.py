@@ -110,3 +110,40 @@ def test_search_imports_hits_as_new_update(shared_dir: Path, tmp_path: Path) -> 
     counts = json.loads((prisma_dir / "prisma_counts.json").read_text(encoding="utf-8"))
     assert [c["update_no"] for c in counts] == [1, 2, None]
     assert counts[1]["identified"] == {"PubMed": len(expected)}
+
+
+HOSTILE_RIS = """TY  - JOUR
+TI  - =HYPERLINK("http://example.invalid","CAR T relapse")
+AU  - @Doe, J
+PY  - 2024
+JO  - +Journal
+ER  - 
+"""
+
+
+def test_export_neutralises_formulas_in_csv_and_writes_real_xlsx(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'lit.db'}"
+    source = tmp_path / "hostile.ris"
+    source.write_text(HOSTILE_RIS, encoding="utf-8")
+    _run(["import", str(source)], db)
+    out = tmp_path / "records.csv"
+    _run(["export", "--format", "csv", "-o", str(out)], db)
+    row = next(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert row["title"] == "'" + '=HYPERLINK("http://example.invalid","CAR T relapse")'
+    assert row["journal"] == "'+Journal"
+    book = tmp_path / "records.xlsx"
+    _run(["export", "--format", "xlsx", "-o", str(book)], db)
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(book).active  # a real workbook, not CSV renamed
+    header, first = list(sheet.iter_rows(max_row=2))
+    assert header[1].value == "title"
+    assert first[1].value.startswith("=HYPERLINK") and first[1].data_type == "s"
+
+
+def test_export_refuses_an_unknown_format_and_xlsx_to_stdout(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'lit.db'}"
+    for args in (["export", "--format", "docx"], ["export", "--format", "xlsx"]):
+        result = CliRunner().invoke(app, [*args, "--db", db], env=ENV)
+        assert result.exit_code == 1, result.output
+        assert "error:" in result.output and "Traceback" not in result.output

@@ -6,7 +6,6 @@ the projects they belong to. The reviewer's password comes from ``POSTCART_PASSW
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import tempfile
@@ -24,11 +23,11 @@ from sqlalchemy.orm import Session
 from postcart.db import make_engine, migrate, session_scope
 from postcart.errors import PostcartError
 from postcart.literature import accounts, dedup_review, prisma, prisma_output, screening, store
+from postcart.literature import export as lit_export
 from postcart.literature import models as m
 from postcart.literature.eutils import DEFAULT_BASE_URL, EutilsClient
 from postcart.literature.prioritise import ModelKind, Prioritiser, screening_text
 from postcart.literature.readers import read_records
-from postcart.literature.readers.ris_writer import write_ris
 from postcart.literature.saved_searches import SavedSearchError, saved_search
 from postcart.literature.simulate import read_labelled_csv, simulate
 
@@ -272,54 +271,44 @@ def prisma_(
     )
 
 
-EXPORT_COLUMNS = ("record_id", "title", "year", "doi", "pmid", "first_author", "journal")
-
-
 @app.command()
 def export(
     db: DbOption = None,
     project: ProjectOption = "default",
     reviewer: ReviewerOption = "owner",
     password: PasswordOption = "",
-    format: Annotated[str, typer.Option("--format", help="csv or ris")] = "csv",
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="File.")] = None,
+    format: Annotated[str, typer.Option("--format", help="csv, xlsx or ris.")] = "csv",
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File (needed for xlsx).")
+    ] = None,
 ) -> None:
     """Export every imported record of the project, one row each, with where it came from.
+
+    Spreadsheet cells that would start a formula (=, +, -, @) are written as inert text.
 
     Example: postcart lit export --format csv -o records.csv
     """
     try:
+        lit_export.check_format(format)
+        if format == "xlsx" and output is None:
+            raise lit_export.ExportFormatError("xlsx is binary: give a file with -o")
         with session_scope(_engine(db)) as session:
             who = _reviewer(session, reviewer, password)
             rows = store.records_of(session, who, store.project_for(session, who, project))
+            data = lit_export.export_records(rows, format)
     except PostcartError as error:
         _fail(error)
         return
-    target = sys.stdout if output is None else output.open("w", encoding="utf-8", newline="")
+    if output is None:
+        sys.stdout.write(str(data))
+        return
     try:
-        if format == "ris":
-            write_ris((store.as_record(r) for r in rows), target)
+        if isinstance(data, bytes):
+            output.write_bytes(data)
         else:
-            writer = csv.writer(target, lineterminator="\n")
-            writer.writerow((*EXPORT_COLUMNS, "source_file", "source_line", "duplicate_group"))
-            for r in rows:
-                writer.writerow(
-                    (
-                        r.id,
-                        r.title,
-                        r.year or "",
-                        r.doi or "",
-                        r.pmid or "",
-                        r.first_author,
-                        r.journal,
-                        r.source_file,
-                        r.source_line,
-                        r.duplicate_group_id or "",
-                    )
-                )
-    finally:
-        if output is not None:
-            target.close()
+            output.write_text(data, encoding="utf-8", newline="")
+    except OSError as error:
+        _fail(PostcartError(f"{output}: cannot write ({error.strerror})"))
 
 
 def _term(name_or_query: str) -> tuple[str, str]:

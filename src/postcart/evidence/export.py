@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from postcart.evidence.records import Evidence
+from postcart.evidence.spreadsheet_safe import neutralise_frame, text_cells_in_workbook
 
 
 class ExportFormat(StrEnum):
@@ -31,7 +32,8 @@ def export_text(evidence: Evidence, fmt: ExportFormat) -> str:
     frame = evidence.to_frame()
     if fmt == ExportFormat.csv:
         buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, lineterminator="\n")
+        # Spreadsheets open CSV: text that starts like a formula is made inert.
+        neutralise_frame(frame).to_csv(buffer, index=False, lineterminator="\n")
         return buffer.getvalue()
     if fmt == ExportFormat.json:
         return _json_text(frame)
@@ -42,7 +44,9 @@ def export_file(evidence: Evidence, fmt: ExportFormat, path: Path) -> Path:
     """Write the outcome table to ``path`` (parents created) and return the path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == ExportFormat.xlsx:
-        evidence.to_frame().to_excel(path, index=False, sheet_name="outcomes", engine="openpyxl")
+        with pd.ExcelWriter(path, engine="openpyxl") as writer:
+            evidence.to_frame().to_excel(writer, index=False, sheet_name="outcomes")
+            text_cells_in_workbook(writer.book)
     else:
         path.write_text(export_text(evidence, fmt), encoding="utf-8")
     return path

@@ -15,6 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
+from postcart.evidence.spreadsheet_safe import neutralise
 from postcart.literature.prisma import PrismaCounts
 
 #: (data, node, box, boxtext) rows of the PRISMA2020 template, in its order.
@@ -103,7 +104,8 @@ def to_csv(c: PrismaCounts) -> str:
     for data, node, box, boxtext in TEMPLATE_ROWS:
         n = values.get(data, "0")
         url = f"{data}.html" if node != "NA" and data != "NA" else "NA"
-        writer.writerow((data, node, box, boxtext, boxtext, boxtext, url, n))
+        row = (data, node, box, boxtext, boxtext, boxtext, url, n)
+        writer.writerow([neutralise(cell) for cell in row])  # reasons are reviewers' text
     return out.getvalue()
 
 

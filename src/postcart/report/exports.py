@@ -8,6 +8,7 @@ import zipfile
 
 import pandas as pd
 
+from postcart.evidence.spreadsheet_safe import neutralise_frame, text_cells_in_workbook
 from postcart.report.cells import RefBook, ReportTable
 
 #: Zip entries get this fixed timestamp instead of the wall clock.
@@ -16,8 +17,12 @@ _CORE_DATES = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\
 
 
 def table_csv(table: ReportTable, refs: RefBook) -> bytes:
-    """The table's values with a source column per value column, UTF-8, LF line ends."""
-    return table.to_frame(refs).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    """The table's values with a source column per value column, UTF-8, LF line ends.
+
+    Text that a spreadsheet would run as a formula gets a leading apostrophe; numbers stay.
+    """
+    frame = neutralise_frame(table.to_frame(refs))
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def _stable_zip(data: bytes) -> bytes:
@@ -47,4 +52,5 @@ def workbook(tables: list[ReportTable], refs: RefBook) -> bytes:
             columns=["anchor", "label", "locator", "quote", "url", "citation"],
         )  # fmt: skip
         notes.to_excel(writer, sheet_name="provenance", index=False)
+        text_cells_in_workbook(writer.book)  # evidence text is never a live formula
     return _stable_zip(buffer.getvalue())
