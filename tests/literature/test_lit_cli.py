@@ -117,7 +117,7 @@ TI  - =HYPERLINK("http://example.invalid","CAR T relapse")
 AU  - @Doe, J
 PY  - 2024
 JO  - +Journal
-ER  - 
+ER  -
 """
 
 
@@ -138,7 +138,8 @@ def test_export_neutralises_formulas_in_csv_and_writes_real_xlsx(tmp_path: Path)
     sheet = openpyxl.load_workbook(book).active  # a real workbook, not CSV renamed
     header, first = list(sheet.iter_rows(max_row=2))
     assert header[1].value == "title"
-    assert first[1].value.startswith("=HYPERLINK") and first[1].data_type == "s"
+    assert first[1].value.startswith("=HYPERLINK")
+    assert first[1].data_type == "s"
 
 
 def test_export_refuses_an_unknown_format_and_xlsx_to_stdout(tmp_path: Path) -> None:
@@ -146,4 +147,5 @@ def test_export_refuses_an_unknown_format_and_xlsx_to_stdout(tmp_path: Path) -> 
     for args in (["export", "--format", "docx"], ["export", "--format", "xlsx"]):
         result = CliRunner().invoke(app, [*args, "--db", db], env=ENV)
         assert result.exit_code == 1, result.output
-        assert "error:" in result.output and "Traceback" not in result.output
+        assert "error:" in result.output
+        assert "Traceback" not in result.output
