@@ -53,6 +53,21 @@ class EvidenceValidationError(PostcartError):
         super().__init__(f"{len(problems)} problem(s) in the evidence files:\n{lines}")
 
 
+class DestructiveBuildError(PostcartError):
+    """An evidence build would delete stored sources that the new files do not hold."""
+
+    def __init__(self, removed: tuple[str, ...], incoming: int) -> None:
+        self.removed = removed
+        shown = ", ".join(removed[:10]) + (
+            f" and {len(removed) - 10} more" if len(removed) > 10 else ""
+        )
+        super().__init__(
+            f"this build would remove {len(removed)} stored source(s) that the {incoming} "
+            f"source(s) being built do not hold: {shown}; nothing was changed. Check --data, "
+            "back up with `postcart db backup`, and pass --allow-removal if that is intended"
+        )
+
+
 class RecordParseError(PostcartError, ValueError):
     """A bibliographic record could not be parsed."""
 

@@ -98,3 +98,22 @@ def test_run_writes_the_three_exports(tmp_path: Path) -> None:
     assert len({len(frame) for frame in frames}) == 1
     assert len(frames[0]) >= 100
     assert str(out.resolve()) in result.output.replace("\n", "")
+
+
+def test_build_from_an_empty_folder_or_a_partial_one_is_refused(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'guard.db'}"
+    assert runner.invoke(app, ["build", "--db", db, "--data", str(GOOD)]).exit_code == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    refused = runner.invoke(app, ["build", "--db", db, "--data", str(empty)])
+    assert refused.exit_code == 1
+    assert "no *.yaml evidence files" in refused.output
+    partial = runner.invoke(app, ["build", "--db", db, "--data", str(GOOD / "catalogue.yaml")])
+    assert partial.exit_code == 1
+    assert "would remove 2 stored source(s)" in partial.output
+    assert "fixture-a, fixture-b" in partial.output
+    allowed = runner.invoke(
+        app, ["build", "--db", db, "--data", str(GOOD / "catalogue.yaml"), "--allow-removal"]
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert "removed sources: fixture-a, fixture-b" in allowed.output

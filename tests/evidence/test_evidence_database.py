@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 import postcart.db
 from postcart.db import Base, make_engine, migrate, session_scope
-from postcart.errors import EvidenceValidationError
+from postcart.errors import DestructiveBuildError, EvidenceValidationError
 from postcart.evidence import build_database, load, read_database, read_outcomes
 from postcart.evidence import models as m
 from postcart.evidence.store import has_evidence, replace_evidence
@@ -88,10 +88,47 @@ def test_build_counts_and_round_trip(db_url: str, good_dir: Path) -> None:
 
 def test_rebuild_replaces_the_previous_rows(db_url: str, good_dir: Path) -> None:
     build_database(db_url, good_dir)
-    build_database(db_url, [good_dir / "catalogue.yaml", good_dir / "study_b.yaml"])
+    partial = [good_dir / "catalogue.yaml", good_dir / "study_b.yaml"]
+    summary = build_database(db_url, partial, allow_removal=True)
+    assert summary.removed == ("fixture-a",)
     stored = read_database(db_url)
     assert [s.key for s in stored.sources] == ["fixture-catalogue", "fixture-b"]
     assert {o.cohort_key for o in stored.outcomes} == {"cohort-b1"}
+
+
+def test_a_build_that_would_remove_sources_is_refused_and_changes_nothing(
+    db_url: str, good_dir: Path
+) -> None:
+    build_database(db_url, good_dir)
+    before = read_database(db_url)
+    with pytest.raises(DestructiveBuildError, match=r"remove 1 stored source.*fixture-a"):
+        build_database(db_url, [good_dir / "catalogue.yaml", good_dir / "study_b.yaml"])
+    assert read_database(db_url) == before
+
+
+@pytest.mark.parametrize("leave", [[], ["notes.yml"]])
+def test_an_empty_folder_is_an_error_not_an_empty_base(
+    db_url: str, good_dir: Path, tmp_path: Path, leave: list[str]
+) -> None:
+    build_database(db_url, good_dir)
+    before = read_database(db_url)
+    for name in leave:
+        (tmp_path / name).write_text("sources: []\n", encoding="utf-8")
+    with pytest.raises(EvidenceValidationError, match=r"no \*\.yaml evidence files") as caught:
+        build_database(db_url, tmp_path, allow_removal=True)
+    if leave:
+        assert "notes.yml" in str(caught.value)
+    assert read_database(db_url) == before
+
+
+def test_an_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{previous}"] * 9) + "]")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")  # about 300 bytes
+    with pytest.raises(EvidenceValidationError, match="aliases expand to 490,329,064 nodes"):
+        load(bomb)
 
 
 def test_invalid_files_leave_the_database_untouched(

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from postcart.errors import EvidenceValidationError
+from postcart.errors import DestructiveBuildError, EvidenceValidationError
 from postcart.evidence import (
     BuildSummary,
     Evidence,
@@ -42,7 +42,7 @@ def print_problems(error: EvidenceValidationError, console: Console) -> None:
 
 
 def print_build(summary: BuildSummary, console: Console) -> None:
-    """One line of counts after a build."""
+    """One line of counts after a build, and any stored source it removed."""
     console.print(
         f"built {summary.database}: {summary.sources} sources, {summary.studies} studies, "
         f"{summary.cohorts} cohorts, {summary.outcomes} outcomes, {summary.products} products, "
@@ -52,6 +52,8 @@ def print_build(summary: BuildSummary, console: Console) -> None:
         highlight=False,
         soft_wrap=True,
     )
+    if summary.removed:
+        console.print(f"removed sources: {', '.join(summary.removed)}", markup=False)
 
 
 def print_summary(evidence: Evidence, console: Console) -> None:
@@ -81,17 +83,34 @@ def print_summary(evidence: Evidence, console: Console) -> None:
     console.print(kinds)
 
 
+AllowRemovalOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-removal",
+        help="Allow the build to delete stored sources that the files no longer hold.",
+    ),
+]
+
+
 @app.command()
-def build(db: DbOption = None, data: DataOption = None) -> None:
+def build(
+    db: DbOption = None, data: DataOption = None, allow_removal: AllowRemovalOption = False
+) -> None:
     """Validate the curated files and (re)build the evidence tables in one transaction.
+
+    A build that would delete sources already stored is refused, naming them, unless
+    --allow-removal is given; an empty folder is an error. Back up first: postcart db backup.
 
     Example: postcart evidence build --db sqlite:///postcart.db
     """
     console = Console()
     try:
-        summary = build_database(db, data)
+        summary = build_database(db, data, allow_removal=allow_removal)
     except EvidenceValidationError as error:
         print_problems(error, Console(stderr=True))
+        raise typer.Exit(1) from None
+    except DestructiveBuildError as error:
+        Console(stderr=True).print(f"error: {error}", style="red", markup=False, highlight=False)
         raise typer.Exit(1) from None
     print_build(summary, console)
 

@@ -30,7 +30,9 @@ def run(
     console = Console()
     started = time.perf_counter()
     try:
-        print_build(build_database(db), console)
+        # The packaged base is the source of truth here: a curation that merged or dropped a
+        # source removes it, and the build line says which.
+        print_build(build_database(db, allow_removal=True), console)
     except EvidenceValidationError as error:
         print_problems(error, Console(stderr=True))
         raise typer.Exit(1) from None

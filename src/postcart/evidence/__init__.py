@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from postcart.db import make_engine, migrate, session_scope
+from postcart.errors import DestructiveBuildError
 from postcart.evidence.frame import COLUMNS, EXPORT_COLUMNS
 from postcart.evidence.loader import DATA_DIR, load_evidence
 from postcart.evidence.readback import read_evidence
@@ -28,7 +29,7 @@ from postcart.evidence.records import (
     Study,
     Therapy,
 )
-from postcart.evidence.store import has_evidence, replace_evidence
+from postcart.evidence.store import has_evidence, replace_evidence, stored_source_keys
 
 
 def _paths(data_dir: Path | str | Iterable[Path | str] | None) -> list[Path | str] | None:
@@ -69,20 +70,30 @@ class BuildSummary:
     therapies: int
     mechanisms: int
     risk_factors: int
+    removed: tuple[str, ...] = ()
 
 
 def build_database(
-    url: str | None = None, data_dir: Path | str | Iterable[Path | str] | None = None
+    url: str | None = None,
+    data_dir: Path | str | Iterable[Path | str] | None = None,
+    *,
+    allow_removal: bool = False,
 ) -> BuildSummary:
     """Validate the files, migrate the schema, and replace the stored evidence in one transaction.
 
-    Validation runs before the database is touched, so invalid files leave it as it was.
+    Validation runs before the database is touched, so invalid files leave it as it was. A
+    build that would drop sources already stored (a wrong or partial ``--data`` folder, say) is
+    refused with :class:`DestructiveBuildError` naming them, unless ``allow_removal``; nothing
+    is written then.
     """
     evidence = load(data_dir)
     engine = make_engine(url)
     try:
         migrate(engine)
         with session_scope(engine) as session:
+            removed = tuple(sorted(stored_source_keys(session) - {s.key for s in evidence.sources}))
+            if removed and not allow_removal:
+                raise DestructiveBuildError(removed, len(evidence.sources))
             replace_evidence(session, evidence)
         shown = engine.url.render_as_string(hide_password=True)
     finally:
@@ -97,6 +108,7 @@ def build_database(
         therapies=len(evidence.therapies),
         mechanisms=len(evidence.mechanisms),
         risk_factors=len(evidence.risk_factors),
+        removed=removed,
     )
 
 
@@ -132,6 +144,7 @@ __all__ = [
     "EXPORT_COLUMNS",
     "BuildSummary",
     "Cohort",
+    "DestructiveBuildError",
     "Evidence",
     "Indication",
     "Mechanism",

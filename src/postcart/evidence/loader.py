@@ -42,15 +42,28 @@ def evidence_files(paths: Iterable[Path | str] | None = None) -> list[Path]:
     """The YAML files named by ``paths`` (files, or directories searched for ``*.yaml``).
 
     Without paths, the package's data directory. Sorted by name so loads are deterministic.
+    A directory without any ``*.yaml`` is an error, not an empty evidence base: building from it
+    would replace every stored source with nothing.
     """
     chosen = [Path(p) for p in paths] if paths is not None else [DATA_DIR]
     found: list[Path] = []
     for path in chosen:
         if path.is_dir():
-            found.extend(sorted(path.glob("*.yaml")))
+            in_dir = sorted(path.glob("*.yaml"))
+            if not in_dir:
+                raise EvidenceValidationError([_empty_folder(path)])
+            found.extend(in_dir)
         else:
             found.append(path)
+    if not found:
+        raise EvidenceValidationError([Problem("(arguments)", None, "(paths)", "no files given")])
     return sorted(found, key=lambda p: (p.name, str(p)))
+
+
+def _empty_folder(path: Path) -> Problem:
+    other = sorted(p.name for p in path.glob("*.yml"))
+    hint = f" (found {', '.join(other[:3])}: rename them to .yaml)" if other else ""
+    return Problem(str(path), None, "(folder)", f"no *.yaml evidence files in this folder{hint}")
 
 
 def parse_and_check(files: Sequence[Path]) -> tuple[list[ParsedFile], list[Problem]]:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from postcart.errors import Problem
 from postcart.evidence.schemas import EvidenceFile
+from postcart.evidence.yaml_budget import check_alias_budget
 
 #: A field's location in a file: mapping keys and list indices, as pydantic reports them.
 FieldPath = tuple[str | int, ...]
@@ -116,6 +117,7 @@ def parse_file(path: Path) -> ParsedFile | list[Problem]:
     try:
         node = loader.get_single_node()
         if node is not None:
+            check_alias_budget(node)  # before any walk: nested aliases multiply
             # Index first: constructing flattens ``<<`` merges inside the node tree.
             index.add(node, (), node.start_mark.line + 1)
         data = loader.construct_document(node) if node is not None else None

@@ -180,6 +180,11 @@ def replace_evidence(session: Session, evidence: Evidence) -> None:
         session.flush()
 
 
+def stored_source_keys(session: Session) -> set[str]:
+    """Keys of the sources already stored (empty on a new database)."""
+    return set(session.scalars(select(m.Source.key)))
+
+
 def has_evidence(engine: Engine) -> bool:
     """Whether the database has the evidence tables and at least one source in them."""
     if not inspect(engine).has_table(m.Source.__tablename__):
