@@ -42,21 +42,26 @@ def evidence_files(paths: Iterable[Path | str] | None = None) -> list[Path]:
     """The YAML files named by ``paths`` (files, or directories searched for ``*.yaml``).
 
     Without paths, the package's data directory. Sorted by name so loads are deterministic.
-    A directory without any ``*.yaml`` is an error, not an empty evidence base: building from it
-    would replace every stored source with nothing.
+    Finding no file at all is an error, not an empty evidence base: building from it would
+    replace every stored source with nothing. (An empty folder beside others that hold files,
+    such as the web app's folder of extracted studies before the first one, is fine.)
     """
     chosen = [Path(p) for p in paths] if paths is not None else [DATA_DIR]
     found: list[Path] = []
+    empty: list[Path] = []
     for path in chosen:
         if path.is_dir():
             in_dir = sorted(path.glob("*.yaml"))
-            if not in_dir:
-                raise EvidenceValidationError([_empty_folder(path)])
             found.extend(in_dir)
+            if not in_dir:
+                empty.append(path)
         else:
             found.append(path)
     if not found:
-        raise EvidenceValidationError([Problem("(arguments)", None, "(paths)", "no files given")])
+        problems = [_empty_folder(p) for p in empty]
+        raise EvidenceValidationError(
+            problems or [Problem("(arguments)", None, "(paths)", "no evidence files given")]
+        )
     return sorted(found, key=lambda p: (p.name, str(p)))
 
 

@@ -43,6 +43,24 @@ def _required(project: m.Project, stage: str) -> int:
     return project.reviewers_full_text
 
 
+def lock_record(session: Session, record_id: int) -> m.LitRecord | None:
+    """The record, locked until the transaction ends (``SELECT … FOR UPDATE`` on PostgreSQL).
+
+    Two reviewers voting on one record at the same moment then take turns: under READ
+    COMMITTED the second, once it has the lock, sees the first one's committed vote, so exactly
+    one of them finds the required votes complete and creates the full-text report. (Without
+    it both missed each other's vote and the record advanced with no report.) SQLite has no
+    row locks but serialises writers on the whole file; a collision there is a "database is
+    locked" error that the caller's retry (``db.run_in_transaction``) reruns.
+    """
+    return session.scalar(
+        select(m.LitRecord)
+        .where(m.LitRecord.id == record_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
 def _votes(session: Session, record_id: int, stage: str) -> list[m.Vote]:
     query = select(m.Vote).where(m.Vote.record_id == record_id, m.Vote.stage == stage)
     return list(session.scalars(query.order_by(m.Vote.reviewer_id)))
@@ -159,6 +177,7 @@ def cast_vote(
 ) -> Outcome:
     """Record ``reviewer``'s decision (replacing their earlier one) and return the new outcome."""
     _check_decision(stage, decision)
+    lock_record(session, record_id)
     record = record_for(session, reviewer, record_id)
     project = _project(session, record)
     _check_reason(project, stage, decision, reason)
@@ -202,6 +221,7 @@ def resolve(
 ) -> Outcome:
     """Settle a conflict; only the project's designated resolver may, and only on a conflict."""
     _check_decision(stage, decision)
+    lock_record(session, record_id)
     record = record_for(session, resolver, record_id)
     project = _project(session, record)
     if project.resolver_id != resolver.id:

@@ -49,6 +49,7 @@ from postcart.literature.screening import (
     _consensus,
     _required,
     cast_vote,
+    lock_record,
     outcome,
     resolve,
 )
@@ -340,17 +341,8 @@ def next_record(
 
 
 def _record(session: Session, project: m.Project, record_id: int) -> m.LitRecord:
-    """The record if it belongs to ``project``, locked for this transaction on PostgreSQL.
-
-    The lock makes two reviewers' simultaneous votes on one record take turns, so both see the
-    other's vote when checking that the record still needs one.
-    """
-    record = session.scalar(
-        select(m.LitRecord)
-        .where(m.LitRecord.id == record_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+    """The record if it belongs to ``project``, locked for this transaction (``lock_record``)."""
+    record = lock_record(session, record_id)
     if record is None or record.project_id != project.id:
         raise AccessError(f"record {record_id}: not found in project {project.name!r}")
     return record

@@ -32,6 +32,14 @@ from postcart.literature.records import (
 FORMAT_DELIMITED = "delimited"
 FORMAT_XLSX = "xlsx"
 _HEADER_SEARCH_ROWS = 30
+
+#: Limits that keep a hostile or broken export from exhausting memory. Real exports are far
+#: below them: the largest abstract we hold is ~12,000 characters; Excel itself caps a cell
+#: at 32,767; a 20,000-record Covidence export unpacks to about 60 MB.
+MAX_CELL_CHARS = 100_000
+MAX_ROWS = 500_000
+MAX_XLSX_UNPACKED_BYTES = 300_000_000
+MAX_XLSX_RATIO = 200  # unpacked/packed size of one entry; text XML compresses ~10-20x
 _DELIMITERS = (",", "\t", ";", "|")
 
 Row = tuple[int, list[str]]
@@ -100,6 +108,7 @@ def _records(
     position, mapping = found
     header = preamble[position][1]
     for line, cells in iterator:
+        _check_row(cells, header, (path, line))
         if sum(1 for cell in cells if cell.strip()) <= 1 and len(cells) < len(header):
             continue  # blank line or a section banner ("citations that are not yet labeled")
         try:
@@ -108,6 +117,19 @@ def _records(
             if on_error is None:
                 raise
             on_error(exc)
+
+
+def _check_row(cells: list[str], header: list[str], where: tuple[str, int]) -> None:
+    """Refuse a row past :data:`MAX_ROWS` or holding a cell over :data:`MAX_CELL_CHARS`."""
+    path, line = where
+    if line > MAX_ROWS:
+        raise RecordParseError(path, line, "rows", f"more than {MAX_ROWS:,} rows; split the file")
+    for index, cell in enumerate(cells):
+        if len(cell) > MAX_CELL_CHARS:
+            name = header[index] if index < len(header) else f"column {index + 1}"
+            raise RecordParseError(
+                path, line, name, f"cell of {len(cell):,} characters (limit {MAX_CELL_CHARS:,})"
+            )
 
 
 def sniff_delimiter(text: str) -> str:
@@ -149,16 +171,52 @@ def read_xlsx(
     """Records of the first worksheet of an XLSX export; ``source_line`` is the sheet row."""
     import openpyxl  # deferred: slow to import and only needed for spreadsheets
 
+    _check_unpacked_size(source, path)
     try:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError, ValueError... on junk
         raise RecordParseError(path, None, "xlsx", f"unreadable workbook: {exc}") from exc
     try:
         sheet = book.worksheets[0]
+        # The sheet's stored used-range ("dimension") can be stale after another program's
+        # edit; trusting it once imported 1 of 50 rows. Read every row that is there.
+        sheet.reset_dimensions()
         rows = (
             (number, [cell_text(value) for value in values])
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         )
         yield from _records(rows, path, FORMAT_XLSX, on_error)
+    except RecordParseError:
+        raise
+    except Exception as exc:  # malformed sheet XML surfaces only while rows are read
+        raise RecordParseError(path, None, "xlsx", f"unreadable worksheet: {exc}") from exc
     finally:
         book.close()
+
+
+def _check_unpacked_size(source: IO[bytes], path: str) -> None:
+    """Refuse a zip bomb before openpyxl inflates it: total size and per-entry ratio."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(source) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise RecordParseError(path, None, "xlsx", f"not an XLSX (zip) file: {exc}") from exc
+    finally:
+        source.seek(0)
+    total = sum(e.file_size for e in entries)
+    if total > MAX_XLSX_UNPACKED_BYTES:
+        limit = f"limit {MAX_XLSX_UNPACKED_BYTES:,}"
+        raise RecordParseError(
+            path, None, "xlsx", f"unpacks to {total:,} bytes ({limit}); split the export"
+        )
+    for entry in entries:
+        if entry.file_size > 1_000_000 and entry.file_size > MAX_XLSX_RATIO * max(
+            entry.compress_size, 1
+        ):
+            raise RecordParseError(
+                path, None, entry.filename,
+                f"compressed {entry.file_size // max(entry.compress_size, 1):,} to 1 "
+                f"(limit {MAX_XLSX_RATIO} to 1): refusing a decompression bomb",
+            )  # fmt: skip
