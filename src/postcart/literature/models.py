@@ -292,3 +292,69 @@ class Extraction(Base):
             postgresql_where=text("status = 'accepted'"),
         ),
     )
+
+
+class Invitation(Base):
+    """An owner's invitation to join a project with a role: a link that works once, until expiry.
+
+    The link carries a random token; the table holds only its SHA-256 (like a browser session),
+    so a copy of the database accepts no invitation. ``accepted_at`` and ``revoked_at`` end it;
+    the accept is a conditional UPDATE on both being NULL, so two clicks cannot both succeed.
+    """
+
+    __tablename__ = "lit_invitation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("lit_reviewer.id"), nullable=True)
+    accepted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    __table_args__ = (CheckConstraint(_in("role", PROJECT_ROLES), name="role"),)
+
+
+class ScreenKeys(Base):
+    """A reviewer's own keys for keyboard screening (one row per person, every project)."""
+
+    __tablename__ = "lit_screen_keys"
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"), primary_key=True)
+    keys: Mapped[dict[str, str]] = mapped_column(JSON)
+
+
+class Calibration(Base):
+    """A calibration round: a seeded random sample that every voting member screens once.
+
+    The sample is stored (``record_ids``) as well as its ``seed``, so the round can be shown and
+    re-derived. While a round is open (``closed_at`` NULL) normal screening waits; the owner
+    closes it after reading the agreement, which opens screening.
+    """
+
+    __tablename__ = "lit_calibration"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"), index=True)
+    stage: Mapped[str] = mapped_column(String(20))
+    seed: Mapped[int] = mapped_column(Integer)
+    record_ids: Mapped[list[int]] = mapped_column(JSON)
+    started_by: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    __table_args__ = (CheckConstraint(_in("stage", STAGES), name="stage"),)
+
+
+class CalibrationVote(Base):
+    """One reviewer's decision on one record of a calibration round (practice, not screening)."""
+
+    __tablename__ = "lit_calibration_vote"
+    calibration_id: Mapped[int] = mapped_column(
+        ForeignKey("lit_calibration.id"), primary_key=True
+    )
+    record_id: Mapped[int] = mapped_column(ForeignKey("lit_record.id"), primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    cast_at: Mapped[datetime] = mapped_column(DateTime)
+    __table_args__ = (CheckConstraint(_in("decision", DECISIONS), name="decision"),)

@@ -103,12 +103,16 @@ def create_app(database_url: str | None = None, *, https: bool = False) -> FastA
     from postcart.web.routes import (
         advise,
         auth,
+        calibration,
         evidence,
         extraction,
         health,
         pages,
+        records,
         review,
         screening,
+        settings,
+        team,
     )
 
     engine = make_engine(database_url)
@@ -126,6 +130,10 @@ def create_app(database_url: str | None = None, *, https: bool = False) -> FastA
         review.router,
         evidence.router,
         advise.router,
+        team.router,  # before screening: "/projects/new" must not read as a project id
+        settings.router,
+        calibration.router,
+        records.router,
         screening.router,
         extraction.router,
     )

@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from postcart.errors import AccessError, InputError
-from postcart.literature import accounts, screening, workflow
+from postcart.literature import accounts, calibration, fulltext, screen_keys, screening, workflow
 from postcart.literature import models as lm
 from postcart.web.app import DB, TEMPLATES, Viewer, Who, render, signed_in
 from postcart.web.security import SESSION_COOKIE
@@ -173,7 +173,7 @@ def _card(
         project=project, stage=stage, queue=queue, record=record, votes=votes,
         left=upcoming.left, assigned=record is not None and record.id in upcoming.queue.assigned,
         second=record is not None and record.id in upcoming.queue.second,
-        keys=workflow.DEFAULT_KEYS, reasons=list(project.exclusion_reasons), **extra,
+        keys=screen_keys.keys_of(session, me), reasons=list(project.exclusion_reasons), **extra,
     )  # fmt: skip
 
 
@@ -184,6 +184,8 @@ def screen(
 ) -> Response:  # fmt: skip
     """The next record of the reviewer's queue, screened with single keys (screen.js)."""
     project = accounts.require_role(session, me, project_id, accounts.VOTING_ROLES)
+    if calibration.current(session, project) is not None:  # screening waits for the round
+        return RedirectResponse(f"/projects/{project.id}/calibration", status_code=303)
     return render(request, who, "screen.html", **_card(session, me, project, stage, queue))
 
 
@@ -204,6 +206,7 @@ def vote(
     """Cast a vote; htmx gets the next record's card, a plain form post a redirect."""
     project = accounts.require_role(session, me, project_id, accounts.VOTING_ROLES)
     try:
+        calibration.require_screening_open(session, project)
         result = workflow.vote(
             session, me, project, record_id, stage, decision, when=accounts.now(), reason=reason
         )
@@ -277,13 +280,17 @@ def conflicts(request: Request, session: DB, who: Who, me: Me, project_id: int) 
     """Every open conflict with all its votes and reasons (resolvers and owners)."""
     project = accounts.require_role(session, me, project_id, accounts.RESOLVING_ROLES)
     found = workflow.conflicts(session, me, project)
-    context = _common(project=project, conflicts=found, **_resolver(session, me, project))
+    context = _common(project=project, conflicts=found, **_resolver(session, me, project, found))
     return render(request, who, "conflicts.html", **context)
 
 
-def _resolver(session: Session, me: lm.Reviewer, project: lm.Project) -> dict[str, Any]:
+def _resolver(
+    session: Session, me: lm.Reviewer, project: lm.Project, found: list[workflow.Conflict]
+) -> dict[str, Any]:
+    """Who may settle, the reasons, and the full-text links of each conflict's record."""
     designated = session.get(lm.Reviewer, project.resolver_id) if project.resolver_id else None
     return {
+        "fulltexts": {c.record.id: fulltext.of(session, c.record) for c in found},
         "can_settle": project.resolver_id == me.id,
         "resolver_name": "" if designated is None else designated.name,
         "reasons": list(project.exclusion_reasons),
@@ -307,7 +314,7 @@ def resolve(
         found = [c for c in workflow.conflicts(session, me, project)
                  if c.record.id == record_id and c.stage == stage]  # fmt: skip
         context = _common(project=project, conflicts=found, error=str(error),
-                          **_resolver(session, me, project))  # fmt: skip
+                          **_resolver(session, me, project, found))  # fmt: skip
         if _is_htmx(request) and found:
             return render(request, who, "_conflict.html", conflict=found[0], **context)
         return render(request, who, "conflicts.html", 400, **context)
