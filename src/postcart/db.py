@@ -172,6 +172,38 @@ def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+class ValueTooLongError(PostcartError, ValueError):
+    """A value does not fit its column, or holds a NUL byte; refused alike on every backend."""
+
+
+def check_column_values(session: Session, _context: object, _instances: object) -> None:
+    """Before each flush: bounded text fits its column and no text holds a NUL byte.
+
+    SQLite stores any length in a ``VARCHAR(100)`` and accepts NUL; PostgreSQL refuses both
+    mid-transaction with a driver error. Checking here gives one clear message, naming the
+    table and column, on both backends, before anything is written.
+    """
+    for obj in (*session.new, *session.dirty):
+        table = getattr(obj, "__table__", None)
+        if table is None:
+            continue
+        for column in table.columns:
+            value = getattr(obj, column.key, None)
+            if not isinstance(value, str):
+                continue
+            if "\x00" in value:
+                raise ValueTooLongError(f"{table.name}.{column.name}: contains a NUL byte (\\x00)")
+            limit = getattr(column.type, "length", None)
+            if limit is not None and len(value) > limit:
+                raise ValueTooLongError(
+                    f"{table.name}.{column.name}: {len(value):,} characters, at most {limit} "
+                    f"allowed ({value[:40]!r}...)"
+                )
+
+
+event.listen(Session, "before_flush", check_column_values)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: commit if the block finishes, roll back everything if it raises."""

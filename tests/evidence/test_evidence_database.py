@@ -51,6 +51,10 @@ def test_migration_creates_exactly_the_models(db_url: str) -> None:
         engine.dispose()
     # Other packages add their own tables and migrations; here only ours are judged.
     ours = [d for d in diffs if EVIDENCE_TABLES & set(_tables_named(d))]
+    if engine.dialect.name == "sqlite":
+        # Migration 0008 widened text columns on PostgreSQL only: SQLite never enforces a
+        # declared VARCHAR width (tests/literature/test_backend_parity.py checks PostgreSQL).
+        ours = [d for d in ours if not (isinstance(d, list) and d[0][0] == "modify_type")]
     assert ours == []
 
 

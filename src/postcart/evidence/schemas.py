@@ -37,7 +37,7 @@ from postcart.evidence.vocab import (
 )
 
 #: Key syntax shared by every record that other records refer to.
-KEY_PATTERN = r"^[a-z0-9][a-z0-9_\-]*$"
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_\-]{0,119}$"  # at most 120: the key columns
 
 
 class _Strict(BaseModel):

@@ -103,7 +103,7 @@ class ImportBatch(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"))
     update_no: Mapped[int] = mapped_column(Integer)
-    source: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
     file: Mapped[str] = mapped_column(Text)
     format: Mapped[str] = mapped_column(String(40))
     count: Mapped[int] = mapped_column(Integer)
@@ -143,14 +143,14 @@ class LitRecord(Base):
     first_author: Mapped[str] = mapped_column(Text, default="")
     year: Mapped[int | None] = mapped_column(Integer, nullable=True)
     journal: Mapped[str] = mapped_column(Text, default="")
-    volume: Mapped[str] = mapped_column(String(100), default="")
-    issue: Mapped[str] = mapped_column(String(100), default="")
-    pages: Mapped[str] = mapped_column(String(100), default="")
+    volume: Mapped[str] = mapped_column(Text, default="")
+    issue: Mapped[str] = mapped_column(Text, default="")
+    pages: Mapped[str] = mapped_column(Text, default="")
     doi: Mapped[str | None] = mapped_column(String(300), nullable=True, index=True)
     pmid: Mapped[str | None] = mapped_column(String(20), nullable=True, index=True)
     keywords: Mapped[list[str]] = mapped_column(JSON)
-    record_type: Mapped[str] = mapped_column(String(100), default="")
-    language: Mapped[str] = mapped_column(String(100), default="")
+    record_type: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str] = mapped_column(Text, default="")
     raw: Mapped[list[list[str]]] = mapped_column(JSON)
     source_file: Mapped[str] = mapped_column(Text)
     source_line: Mapped[int] = mapped_column(Integer)
@@ -349,9 +349,7 @@ class CalibrationVote(Base):
     """One reviewer's decision on one record of a calibration round (practice, not screening)."""
 
     __tablename__ = "lit_calibration_vote"
-    calibration_id: Mapped[int] = mapped_column(
-        ForeignKey("lit_calibration.id"), primary_key=True
-    )
+    calibration_id: Mapped[int] = mapped_column(ForeignKey("lit_calibration.id"), primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("lit_record.id"), primary_key=True)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("lit_reviewer.id"), primary_key=True)
     decision: Mapped[str] = mapped_column(String(10))

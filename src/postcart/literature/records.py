@@ -13,6 +13,8 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+#: Longest DOI we accept as one (the lit_record.doi column's width).
+MAX_DOI_CHARS = 300
 _DOI_RE = re.compile(r"10\.\d{4,9}/[^\s\"<>]+", re.IGNORECASE)
 _YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d|21\d\d)(?!\d)")
 _PMID_RE = re.compile(r"(?<!\d)(\d{1,9})(?!\d)")
@@ -57,7 +59,9 @@ def normalise_doi(text: str | None) -> str | None:
     found = _DOI_RE.search(text)
     if found is None:
         return None
-    return found.group(0).rstrip(".,;)]}").lower()
+    doi = found.group(0).rstrip(".,;)]}").lower()
+    # Real DOIs are well under 300 characters; a longer match is junk glued on (kept in raw).
+    return doi if len(doi) <= MAX_DOI_CHARS else None
 
 
 def parse_year(text: str | None) -> int | None:

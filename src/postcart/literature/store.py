@@ -32,8 +32,35 @@ def hash_password(password: str, salt: bytes | None = None) -> tuple[str, str]:
     return salt.hex(), digest.hex()
 
 
+#: Longest reviewer or project name (the width of their name columns).
+MAX_NAME_CHARS = 200
+
+#: Hashed against when a login names nobody, so an unknown name takes as long as a known one.
+_TIMING_SALT = bytes(16)
+
+
+def check_name(kind: str, name: str) -> str:
+    """``name`` if it can name a reviewer or project: 1–200 characters, no control characters."""
+    if not name.strip():
+        raise InputError(f"{kind} name: empty")
+    if len(name) > MAX_NAME_CHARS:
+        raise InputError(f"{kind} name: {len(name)} characters, at most {MAX_NAME_CHARS}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise InputError(f"{kind} name {name[:40]!r}: contains a control character")
+    return name
+
+
+def _is_name(name: str) -> bool:
+    try:
+        check_name("reviewer", name)
+    except InputError:
+        return False
+    return True
+
+
 def create_reviewer(session: Session, name: str, password: str) -> m.Reviewer:
     """A new reviewer; the name must be unused and the password non-empty."""
+    check_name("reviewer", name)
     if not password:
         raise InputError(f"reviewer {name!r}: empty password")
     if session.scalar(select(m.Reviewer).where(m.Reviewer.name == name)) is not None:
@@ -46,12 +73,17 @@ def create_reviewer(session: Session, name: str, password: str) -> m.Reviewer:
 
 
 def authenticate(session: Session, name: str, password: str) -> m.Reviewer:
-    """The reviewer called ``name`` if ``password`` matches; otherwise InputError (no hint why)."""
-    reviewer = session.scalar(select(m.Reviewer).where(m.Reviewer.name == name))
-    if reviewer is not None:
-        _, digest = hash_password(password, bytes.fromhex(reviewer.password_salt))
-        if hmac.compare_digest(digest, reviewer.password_hash):
-            return reviewer
+    """The reviewer called ``name`` if ``password`` matches; otherwise InputError (no hint why).
+
+    An unknown name costs the same scrypt hash as a known one, so response time does not tell
+    which names exist; a name that could never exist (a NUL byte, say) is never sent to SQL.
+    """
+    known = _is_name(name)
+    reviewer = session.scalar(select(m.Reviewer).where(m.Reviewer.name == name)) if known else None
+    salt = _TIMING_SALT if reviewer is None else bytes.fromhex(reviewer.password_salt)
+    _, digest = hash_password(password, salt)
+    if reviewer is not None and hmac.compare_digest(digest, reviewer.password_hash):
+        return reviewer
     raise InputError(f"reviewer {name!r}: unknown name or wrong password")
 
 
@@ -66,6 +98,7 @@ def create_project(
     resolver: m.Reviewer | None = None,
 ) -> m.Project:
     """A project whose members are ``members``; the resolver, if any, must be one of them."""
+    check_name("project", name)
     if session.scalar(select(m.Project).where(m.Project.name == name)) is not None:
         raise InputError(f"project {name!r} already exists")
     if resolver is not None and resolver.id not in {r.id for r in members}:

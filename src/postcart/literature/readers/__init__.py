@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import IO
 
@@ -69,7 +70,27 @@ class RecordStream:
         self._used = True
         on_error = self.errors.append if self.skip_bad else None
         with self.path.open("rb") as source:
-            yield from _READERS[self.format](source, str(self.path), on_error)
+            for record in _READERS[self.format](source, str(self.path), on_error):
+                problem = _nul_byte(record)
+                if problem is None:
+                    yield record
+                elif on_error is None:
+                    raise problem
+                else:
+                    on_error(problem)
+
+
+def _nul_byte(record: Record) -> RecordParseError | None:
+    """A record holding a NUL byte, refused on every backend alike (PostgreSQL cannot store it)."""
+    texts = [(f.name, getattr(record, f.name)) for f in fields(record)]
+    texts += [(name, value) for name, value in record.raw]
+    texts += [("authors", a) for a in record.authors] + [("keywords", k) for k in record.keywords]
+    for name, value in texts:
+        if isinstance(value, str) and "\x00" in value:
+            return RecordParseError(
+                record.source_file, record.source_line, name, "contains a NUL byte (\\x00)"
+            )
+    return None
 
 
 def read_records(
