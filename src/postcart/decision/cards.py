@@ -2,6 +2,11 @@
 
 Cards are ordered by how well the study's population matches the patient (post-CAR T specific,
 timing subgroup, antigen status) — never by comparing response rates across unlike studies.
+
+A card carries the base's caveats with its figures, so a reader never sees a number the base
+flags without the flag: a curated discrepancy (either side of the link), a figure counted per
+lesion rather than per patient, the cohort's role and denominator, and the overlap register's
+note when the cohort shares patients with another report.
 """
 
 from __future__ import annotations
@@ -43,6 +48,10 @@ class CardOutcome:
     range_high: float | None
     provenance: str
     ref: str
+    #: Whom the figure counts: "patients", or e.g. "lesions" (then it is not a patient rate).
+    analysis_unit: str = "patients"
+    #: The curated discrepancy note when the base links this figure to a conflicting one.
+    discrepancy: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-JSON form."""
@@ -65,6 +74,27 @@ class EvidenceCard:
     antigen_match: bool
     outcomes: tuple[CardOutcome, ...]
     certainty_note: str | None
+    #: What the cohort is (evidence vocabulary ``CohortRole``) and whom its figures count.
+    role: str = ""
+    denominator_basis: str = ""
+    #: Histology of the cohort (or its study) as the base records it.
+    disease: str = ""
+    #: One line per overlap group the cohort belongs to (patients shared with other reports).
+    overlaps: tuple[str, ...] = ()
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        """Every warning a reader must see next to this card's figures, in reading order."""
+        notes = [f"{o.measure} ({o.ref}): {o.discrepancy}" for o in self.outcomes if o.discrepancy]
+        units = sorted({o.analysis_unit for o in self.outcomes if o.analysis_unit != "patients"})
+        if units:
+            notes.append(
+                f"some figures count {', '.join(units)}, not patients: not a per-patient rate"
+            )
+        if self.role not in ("salvage_after_cart", ""):
+            notes.append(f"population: {self.role.replace('_', ' ')}, not a post-CAR T cohort")
+        notes.extend(self.overlaps)
+        return tuple(notes)
 
     @property
     def match_score(self) -> int:
@@ -75,6 +105,8 @@ class EvidenceCard:
         """Plain-JSON form."""
         card = asdict(self)
         card["outcomes"] = list(card["outcomes"])
+        card["overlaps"] = list(card["overlaps"])
+        card["caveats"] = list(self.caveats)
         return card
 
 
@@ -86,7 +118,32 @@ def _timing_match(cohort: Cohort, days: int | None) -> bool:
     return low <= days <= high
 
 
-def _card_outcome(outcome: Outcome) -> CardOutcome:
+def _discrepancy(evidence: Evidence, outcome: Outcome) -> str | None:
+    """The curated note on either side of a discrepancy link, naming the other figure."""
+    if not evidence.disputed(outcome):
+        return None
+    if outcome.discrepancy_with is not None:
+        note = " ".join((outcome.discrepancy_note or "").split())
+        return f"disputed, see {outcome.discrepancy_with}" + (f": {note}" if note else "")
+    others = evidence.contradicting(outcome)
+    notes = "; ".join(" ".join((o.discrepancy_note or "").split()) for o in others)
+    refs = ", ".join(o.ref for o in others)
+    return f"disputed, see {refs}" + (f": {notes}" if notes else "")
+
+
+def _overlap_lines(evidence: Evidence, cohort: Cohort) -> tuple[str, ...]:
+    lines = []
+    for group in evidence.overlaps_of(cohort.key):
+        others = ", ".join(key for key in group.cohorts if key != cohort.key)
+        reason = " ".join(group.reason.split())
+        lines.append(
+            f"shares patients ({group.certainty.value}, {group.relation.value.replace('_', ' ')})"
+            f" with {others}: {reason}"
+        )
+    return tuple(lines)
+
+
+def _card_outcome(evidence: Evidence, outcome: Outcome) -> CardOutcome:
     return CardOutcome(
         measure=str(outcome.measure),
         value=outcome.value,
@@ -96,6 +153,8 @@ def _card_outcome(outcome: Outcome) -> CardOutcome:
         range_high=outcome.range_high,
         provenance=str(outcome.provenance.kind),
         ref=outcome.ref,
+        analysis_unit=outcome.analysis_unit,
+        discrepancy=_discrepancy(evidence, outcome),
     )
 
 
@@ -123,7 +182,7 @@ def cards_for(
         for cohort in evidence.cohorts_for_therapy(therapy):
             study = evidence.study(cohort.study_key)
             shown = tuple(
-                _card_outcome(o)
+                _card_outcome(evidence, o)
                 for measure in CARD_MEASURES
                 for o in evidence.outcomes_for(cohort.key, measure)
             )
@@ -146,6 +205,10 @@ def cards_for(
                     antigen_match=antigen_match,
                     outcomes=shown,
                     certainty_note=_certainty(cohort, str(study.design)),
+                    role=str(cohort.role),
+                    denominator_basis=str(cohort.denominator_basis),
+                    disease=str(cohort.disease or study.disease),
+                    overlaps=_overlap_lines(evidence, cohort),
                 )
             )
     cards.sort(key=lambda card: (-card.match_score, -(card.n or 0), card.cohort_key))

@@ -29,6 +29,8 @@ class CardOutcomeOut(_Out):
     range_high: float | None
     provenance: str
     ref: str
+    analysis_unit: str
+    discrepancy: str | None
 
 
 class CardOut(_Out):
@@ -46,6 +48,22 @@ class CardOut(_Out):
     antigen_match: bool
     certainty_note: str | None
     outcomes: list[CardOutcomeOut]
+    role: str
+    denominator_basis: str
+    disease: str
+    overlaps: list[str]
+    caveats: list[str]
+
+
+class PooledOut(_Out):
+    """The living review's pooled ORR after CAR T failure for an option (second ordering key)."""
+
+    analysis: str
+    percent: float
+    ci_low: float
+    ci_high: float
+    k: int
+    population: str
 
 
 class OptionOut(_Out):
@@ -57,6 +75,14 @@ class OptionOut(_Out):
     evidence: list[str]
     rules: list[str]
     name: str
+    order: str
+    evidence_type: str | None
+    evidence_type_label: str | None
+    evidence_rank: int | None
+    evidence_basis: list[str]
+    pooled_orr: PooledOut | None
+    histologies: list[str]
+    within_trial: bool
     cards: list[CardOut]
 
 
@@ -79,6 +105,7 @@ class AdviceOut(_Out):
     missing: dict[str, list[str]]
     rules_fired: list[str]
     rules_version: str
+    ordering: str
 
 
 def json_schemas() -> dict[str, dict[str, Any]]:

@@ -1,8 +1,16 @@
 """From a patient profile to salvage options in tiers, each with its reasons, rules and evidence.
 
 The engine is deterministic and presents options, not a directive: no guideline gives a
-pathway after CAR T failure. Within a tier, options are ordered by how closely their evidence
-matches the patient, never by comparing response rates across unlike studies.
+pathway after CAR T failure. Within a tier, options are ordered so a physician can follow why:
+
+1. by the kind of evidence behind the option (``decision/ladder.py``: approved agent with a
+   prospective post-CAR T cohort, then prospective, retrospective, case reports, mechanism);
+2. then by the living review's pooled ORR after CAR T failure, when the caller passes it
+   (``decision/efficacy.py``) — options pooled over two or more studies first;
+3. then by how closely the option's studies match the patient (post-CAR T, timing, antigen).
+
+Each option prints the reason for its place (``order``). Investigational options are offered
+within a clinical trial only, and enrolment in a trial is itself an option that rules raise.
 """
 
 from __future__ import annotations
@@ -12,7 +20,10 @@ from typing import Any
 
 from postcart.decision.cards import EvidenceCard, cards_for
 from postcart.decision.conditions import Undecidable, holds
+from postcart.decision.efficacy import EfficacyMap, PooledEfficacy
 from postcart.decision.features import derive_facts
+from postcart.decision.histology import coverage_note, covered_families
+from postcart.decision.ladder import EvidenceRank, Ranker, ladder_rank
 from postcart.decision.profile import PatientProfile
 from postcart.decision.rulebook import TIERS, OptionSpec, RuleBook, RuleSpec
 from postcart.errors import ProfileError
@@ -24,6 +35,18 @@ DISCLAIMER = (
     "Options are listed with the evidence behind them; no guideline defines a pathway after "
     "CAR T failure, and the studies are mostly small and observational."
 )
+
+#: How options are ordered within a tier, printed with every answer.
+ORDERING = (
+    "Within a tier, options are ordered by the kind of evidence behind them (approved agent "
+    "with a prospective post-CAR T cohort > prospective post-CAR T cohort > retrospective "
+    "series > case reports > no post-CAR T cohort), then by the living review's pooled ORR "
+    "after CAR T failure where it pools two or more studies (populations differ: not a "
+    "head-to-head comparison), then by how closely the studies match this patient."
+)
+
+#: The reason printed for every investigational option.
+TRIAL_ONLY = "Investigational: offered within a clinical trial."
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +60,17 @@ class OptionAdvice:
     evidence: tuple[str, ...]
     rules: tuple[str, ...]
     cards: tuple[EvidenceCard, ...]
+    evidence_rank: EvidenceRank | None = None
+    efficacy: PooledEfficacy | None = None
+    #: Histology families the option's post-CAR T cohorts enrolled (decision/histology.py).
+    histologies: tuple[str, ...] = ()
+    within_trial: bool = False
+    #: Why the option sits where it does within its tier.
+    order: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: option, tier, reasons, evidence, rules (then name and cards)."""
+        """The JSON contract: option, tier, reasons, evidence, rules (then the rest)."""
+        rank = self.evidence_rank
         return {
             "option": self.option,
             "tier": self.tier,
@@ -47,6 +78,23 @@ class OptionAdvice:
             "evidence": list(self.evidence),
             "rules": list(self.rules),
             "name": self.name,
+            "order": self.order,
+            "evidence_type": None if rank is None else rank.type,
+            "evidence_type_label": None if rank is None else rank.label,
+            "evidence_rank": None if rank is None else rank.rank,
+            "evidence_basis": [] if rank is None else list(rank.basis),
+            "pooled_orr": None
+            if self.efficacy is None
+            else {
+                "analysis": self.efficacy.analysis,
+                "percent": self.efficacy.percent,
+                "ci_low": self.efficacy.ci_low,
+                "ci_high": self.efficacy.ci_high,
+                "k": self.efficacy.k,
+                "population": self.efficacy.population,
+            },
+            "histologies": list(self.histologies),
+            "within_trial": self.within_trial,
             "cards": [card.to_dict() for card in self.cards],
         }
 
@@ -81,6 +129,7 @@ class Advice:
     fired: tuple[str, ...]
     rules_version: str
     disclaimer: str = DISCLAIMER
+    ordering: str = ORDERING
 
     def option(self, option_id: str) -> OptionAdvice:
         """The advice for one option id."""
@@ -99,6 +148,7 @@ class Advice:
             "missing": {name: list(rules) for name, rules in sorted(self.missing.items())},
             "rules_fired": list(self.fired),
             "rules_version": self.rules_version,
+            "ordering": self.ordering,
         }
 
 
@@ -123,7 +173,7 @@ class _OptionState:
     def tier(self) -> str:
         if self.excluded:
             return "not_suited"
-        if self.trial_only:
+        if self.trial_only or self.spec.investigational:
             return "clinical_trial"
         base = TIERS.index(self.spec.base_tier)
         # Rules move an option within the three suitable tiers; only a gate can exclude.
@@ -144,6 +194,24 @@ def _check_references(profile: PatientProfile, book: RuleBook, evidence: Evidenc
             )
 
 
+def _apply_coverage(
+    rule: RuleSpec,
+    states: dict[str, _OptionState],
+    family: str,
+    covered: dict[str, tuple[str, ...]],
+) -> None:
+    """Lower each option whose post-CAR T evidence does not cover the patient's histology."""
+    for option_id, state in states.items():
+        if option_id == "clinical_trial":
+            continue
+        lower, note = coverage_note(family, covered[option_id])
+        if lower:
+            state.steps -= 1
+            state.note(rule)
+            if note:
+                state.reasons.append(note)
+
+
 def _apply(rule: RuleSpec, states: dict[str, _OptionState]) -> None:
     effect = rule.effect
     for option_id in effect.exclude:
@@ -158,10 +226,32 @@ def _apply(rule: RuleSpec, states: dict[str, _OptionState]) -> None:
         states[option_id].note(rule)
 
 
-def advise(profile: PatientProfile, *, evidence: Evidence, book: RuleBook) -> Advice:
-    """Apply the rulebook to a profile and attach live evidence cards to every option."""
+def advise(
+    profile: PatientProfile,
+    *,
+    evidence: Evidence,
+    book: RuleBook,
+    efficacy: EfficacyMap | None = None,
+    ranker: Ranker = ladder_rank,
+) -> Advice:
+    """Apply the rulebook to a profile and attach live evidence cards to every option.
+
+    ``efficacy`` (option id → pooled ORR from the living review) is the second ordering key
+    when given; ``ranker`` places each option on the evidence ladder (GRADE can replace it).
+    """
     _check_references(profile, book, evidence)
     facts = derive_facts(profile)
+    cd19 = facts.get("cd19_status")
+    all_cards = {
+        option.id: cards_for(
+            evidence,
+            option.therapies,
+            days_to_progression=profile.days_to_progression,
+            cd19_status=cd19,
+        )
+        for option in book.options
+    }
+    covered = {key: covered_families(cards) for key, cards in all_cards.items()}
     states = {option.id: _OptionState(spec=option) for option in book.options}
     flags: list[Flag] = []
     actions: list[str] = []
@@ -177,14 +267,25 @@ def advise(profile: PatientProfile, *, evidence: Evidence, book: RuleBook) -> Ad
             continue
         fired.append(rule.id)
         _apply(rule, states)
+        if rule.effect.coverage and facts.get("histology_family") is not None:
+            _apply_coverage(rule, states, facts["histology_family"], covered)
         if rule.effect.flag:
             # Flag texts may quote facts, e.g. "{pcpi_factors_present} of 5 factors".
             text = rule.effect.flag.format_map(facts)
             flags.append(Flag(rule.id, text, rule.reason, rule.evidence))
         if rule.effect.action and rule.effect.action not in actions:
             actions.append(rule.effect.action)
+    pooled = efficacy or {}
     options = [
-        _finish(state, evidence, profile, facts.get("cd19_status")) for state in states.values()
+        _finish(
+            state,
+            profile,
+            all_cards[key],
+            ranker(state.spec, all_cards[key]),
+            pooled.get(key),
+            covered[key],
+        )
+        for key, state in states.items()
     ]
     options.sort(key=_order)
     return Advice(
@@ -197,16 +298,27 @@ def advise(profile: PatientProfile, *, evidence: Evidence, book: RuleBook) -> Ad
     )
 
 
+def _order_text(rank: EvidenceRank, pooled: PooledEfficacy | None, best_match: int) -> str:
+    parts = [f"evidence: {rank.label}"]
+    if rank.basis:
+        parts[0] += f" ({', '.join(rank.basis)})"
+    if pooled is not None:
+        parts.append(pooled.describe() + "; populations differ, not a head-to-head comparison")
+    else:
+        parts.append("no pooled ORR after CAR T failure (fewer than two studies pool)")
+    parts.append(f"population match score {best_match} of 7")
+    return "; ".join(parts)
+
+
 def _finish(
-    state: _OptionState, evidence: Evidence, profile: PatientProfile, cd19_status: str | None
+    state: _OptionState,
+    profile: PatientProfile,
+    cards: tuple[EvidenceCard, ...],
+    rank: EvidenceRank,
+    pooled: PooledEfficacy | None,
+    covered: tuple[str, ...],
 ) -> OptionAdvice:
     spec = state.spec
-    cards = cards_for(
-        evidence,
-        spec.therapies,
-        days_to_progression=profile.days_to_progression,
-        cd19_status=cd19_status,
-    )
     # One entry per source: cards, the option's own citations and the rules' may repeat a key.
     cited = list(
         dict.fromkeys([card.source_key for card in cards] + list(spec.evidence) + state.evidence)
@@ -218,6 +330,9 @@ def _finish(
         reasons.append("No post-CAR T evidence for this option in the evidence base.")
     if spec.id in profile.prior_therapies:
         reasons.append("Already received after CAR T: evidence for re-treatment is limited.")
+    if spec.investigational and tier != "not_suited":
+        reasons.insert(1, TRIAL_ONLY)
+    best_match = max((card.match_score for card in cards), default=0)
     return OptionAdvice(
         option=spec.id,
         name=spec.name,
@@ -226,9 +341,24 @@ def _finish(
         evidence=tuple(cited),
         rules=tuple(state.rules),
         cards=cards,
+        evidence_rank=rank,
+        efficacy=pooled,
+        histologies=covered,
+        within_trial=tier == "clinical_trial",
+        order=_order_text(rank, pooled, best_match),
     )
 
 
-def _order(advice: OptionAdvice) -> tuple[int, int, str]:
+def _order(advice: OptionAdvice) -> tuple[int, int, int, float, int, str]:
+    """Tier, then evidence rung, then pooled ORR (pooled first), then population match."""
     best_match = max((card.match_score for card in advice.cards), default=0)
-    return (TIERS.index(advice.tier), -best_match, advice.option)
+    rank = advice.evidence_rank.rank if advice.evidence_rank is not None else len(TIERS)
+    pooled = advice.efficacy
+    return (
+        TIERS.index(advice.tier),
+        rank,
+        0 if pooled is not None else 1,
+        -(pooled.percent if pooled is not None else 0.0),
+        -best_match,
+        advice.option,
+    )

@@ -24,6 +24,20 @@ PCPI_COMPONENTS = (
 )
 
 
+#: Histology → the family whose evidence applies. Transformed FL relapses as an aggressive
+#: lymphoma and is treated within LBCL (the CAR T label groups it with DLBCL), so it is LBCL here.
+HISTOLOGY_FAMILY = {
+    "DLBCL": "LBCL",
+    "HGBCL": "LBCL",
+    "PMBCL": "LBCL",
+    "tFL": "LBCL",
+    "LBCL": "LBCL",
+    "MCL": "MCL",
+    "FL": "FL",
+    "MZL": "MZL",
+}
+
+
 def _below(value: float | None, limit: float) -> bool | None:
     return None if value is None else value < limit
 
@@ -41,6 +55,9 @@ def derive_facts(profile: PatientProfile) -> dict[str, Any]:
     days = profile.days_to_progression
     facts: dict[str, Any] = {
         "histology": profile.histology,
+        "histology_family": (
+            None if profile.histology is None else HISTOLOGY_FAMILY[profile.histology]
+        ),
         "cart_product": profile.cart_product,
         "best_response_to_cart": _known(profile.best_response_to_cart),
         "days_to_progression": days,
@@ -55,6 +72,8 @@ def derive_facts(profile: PatientProfile) -> dict[str, Any]:
         "hemoglobin_g_dl": profile.hemoglobin_g_dl,
         "age": profile.age,
         "ecog": profile.ecog,
+        "organ_function": _known(profile.organ_function),
+        "significant_comorbidity": profile.significant_comorbidity,
         "transplant_eligible": profile.transplant_eligible,
         "donor_available": profile.donor_available,
         "current_response": _known(profile.current_response),
@@ -62,6 +81,7 @@ def derive_facts(profile: PatientProfile) -> dict[str, Any]:
         "prior_therapies": profile.prior_therapies,
         # Derived: timing buckets of the studies that stratify by them.
         "failure_within_30_days": None if days is None else days <= 30,  # DESCAR-T D0-30
+        "failure_after_30_days": None if days is None else days > 30,  # DESCAR-T >D30
         "failure_31_to_90_days": None if days is None else 30 < days <= 90,  # DESCAR-T D31-90
         "failure_after_90_days": None if days is None else days > 90,  # DESCAR-T >D90
         "failure_within_3_months": None if days is None else days <= 3 * DAYS_PER_MONTH,
@@ -78,6 +98,7 @@ def derive_facts(profile: PatientProfile) -> dict[str, Any]:
         ),
         "age_above_65": _above(profile.age, 65),
         "ecog_above_0": _above(profile.ecog, 0),
+        "ecog_above_2": _above(profile.ecog, 2),  # Nastoupil et al. (ECOG PS > 2)
         "hemoglobin_below_10": _below(profile.hemoglobin_g_dl, 10),
         "extranodal_sites_above_1": _above(profile.extranodal_sites, 1),
         "crp_elevated": profile.crp_elevated,

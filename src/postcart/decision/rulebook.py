@@ -44,6 +44,15 @@ class OptionSpec(_Strict):
     summary: str
     #: Extra evidence source keys beyond the therapy cohorts (e.g. the review itself).
     evidence: tuple[str, ...] = ()
+    #: Intensive therapy: gated by the fitness rules (ECOG, age, organ function, comorbidity).
+    intensive: bool = False
+    #: Records holding the numbers or studies the name or summary states (decision/citations.py).
+    cites: tuple[str, ...] = ()
+
+    @property
+    def investigational(self) -> bool:
+        """Offered only within a clinical trial: the evidence is investigational."""
+        return self.status == "investigational"
 
 
 class Effect(_Strict):
@@ -56,6 +65,8 @@ class Effect(_Strict):
     annotate: tuple[str, ...] = ()
     flag: str | None = None
     action: str | None = None
+    #: Lower every option whose post-CAR T evidence does not cover the patient's histology.
+    coverage: bool = False
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -81,6 +92,8 @@ class RuleSpec(_Strict):
     evidence: tuple[str, ...] = ()
     #: The review's sentence this rule encodes (verbatim), where it encodes one.
     review_statement: str | None = None
+    #: Records holding the numbers or studies the texts name (decision/citations.py).
+    cites: tuple[str, ...] = ()
 
 
 class RuleBook(_Strict):

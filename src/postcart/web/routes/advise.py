@@ -22,7 +22,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from postcart.decision import DISCLAIMER, TIERS, Advice, PatientProfile, advise, default_rulebook
+from postcart.decision import (
+    DISCLAIMER,
+    TIERS,
+    Advice,
+    PatientProfile,
+    advise,
+    default_rulebook,
+)
 from postcart.errors import ProfileError
 from postcart.evidence import load
 from postcart.web.app import Who, render
@@ -78,6 +85,14 @@ FIELD_TEXT: dict[str, tuple[str, str]] = {
     "hemoglobin_g_dl": ("Haemoglobin (g/dL)", "Haemoglobin at relapse."),
     "age": ("Age (years)", "Age at relapse."),
     "ecog": ("ECOG performance status", "0 (fully active) to 4 (bed-bound)."),
+    "organ_function": (
+        "Organ function",
+        "Cardiac, pulmonary, hepatic and renal function as the treating team reads it.",
+    ),
+    "significant_comorbidity": (
+        "Significant comorbidity",
+        "A comorbidity the treating team judges significant for intensive therapy.",
+    ),
     "transplant_eligible": (
         "Transplant candidate",
         "Fit for allogeneic stem cell transplantation in the treating team's judgement.",
@@ -125,7 +140,17 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "hemoglobin_g_dl",
         ),
     ),
-    ("Patient fitness and transplant", ("age", "ecog", "transplant_eligible", "donor_available")),
+    (
+        "Patient fitness and transplant",
+        (
+            "age",
+            "ecog",
+            "organ_function",
+            "significant_comorbidity",
+            "transplant_eligible",
+            "donor_available",
+        ),
+    ),
     ("Treatment since CAR T", ("current_response", "lines_since_cart", "prior_therapies")),
 )
 
