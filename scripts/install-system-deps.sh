@@ -7,12 +7,12 @@ set -euo pipefail
 missing=()
 command -v Rscript >/dev/null 2>&1 || missing+=(r-base-core)
 if command -v Rscript >/dev/null 2>&1; then
-  for pkg in metafor lme4 metadat jsonlite; do
+  for pkg in metafor lme4 metadat jsonlite survival; do
     Rscript -e "quit(status = !requireNamespace('$pkg', quietly = TRUE))" >/dev/null 2>&1 \
       || missing+=("r-cran-$pkg")
   done
 else
-  missing+=(r-cran-metafor r-cran-lme4 r-cran-metadat r-cran-jsonlite)
+  missing+=(r-cran-metafor r-cran-lme4 r-cran-metadat r-cran-jsonlite r-cran-survival)
 fi
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 command -v /usr/bin/chromium >/dev/null 2>&1 || missing+=(chromium)

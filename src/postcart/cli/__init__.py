@@ -9,6 +9,7 @@ import typer
 
 from postcart.cli import advise as _advise
 from postcart.cli import evidence as _evidence
+from postcart.cli import km as _km
 from postcart.cli import literature as _literature
 from postcart.cli import meta as _meta
 from postcart.cli import report as _report
@@ -33,5 +34,6 @@ app.command("advise")(_advise.advise)
 app.command("report")(_report.report)
 app.command("serve")(_serve.serve)
 app.add_typer(_user.app, name="user")
+app.add_typer(_km.app, name="km")
 
 __all__ = ["app"]
