@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress
 
+from postcart.errors import PostcartError
 from postcart.report.build import STEPS, build_report
 
 
@@ -36,28 +37,44 @@ def report(
     brief: bool = typer.Option(
         False, "--brief", help="Only the closing line, not the per-analysis summary."
     ),
+    trigger: str | None = typer.Option(
+        None, "--trigger", help="Why this update was made (recorded with the living version)."
+    ),
 ) -> None:
     """Regenerate the review's tables and figures from the evidence base, plus what it lacked.
 
     After writing, prints for each analysis with data its population, k, the pooled value,
-    the studies used and every study left out with the reason (omit with --brief).
+    the studies used and every study left out with the reason (omit with --brief), then what
+    changed: against --compare, or else against the folder's previous living version (new and
+    removed studies, moved estimates, estimates outside the old CI, certainty changes).
+
+    Each build into a folder is a living version (versions/index.json there); old versions
+    stay readable under versions/v<N>/.
 
     Example: postcart report --out out/report --compare old/results.json
     """
     console = Console(stderr=True)
     started = time.perf_counter()
-    if quiet:
-        result = build_report(out, compare_to=compare)
-    else:
-        with Progress(console=console, transient=True) as bar:
-            task = bar.add_task("building report", total=len(STEPS))
+    try:
+        if quiet:
+            result = build_report(out, compare_to=compare, trigger=trigger)
+        else:
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("building report", total=len(STEPS))
 
-            def advance(step: str) -> None:
-                bar.update(task, description=step, completed=STEPS.index(step))
+                def advance(step: str) -> None:
+                    bar.update(task, description=step, completed=STEPS.index(step))
 
-            result = build_report(out, compare_to=compare, progress=advance)
+                result = build_report(out, compare_to=compare, progress=advance, trigger=trigger)
+    except (PostcartError, OSError, ValueError) as error:
+        console.print(f"[red]report not written:[/red] {escape(str(error))}")
+        raise typer.Exit(1) from error
     if not quiet and not brief:
         print_overview(console, result.overview())
+    if not quiet and result.changes is not None:
+        console.print(f"[bold]{escape(result.changes.heading)}[/bold]")
+        for line in result.changes.lines():
+            console.print(f"  {escape(line)}")
     if not quiet:
         pooled = sum(1 for a in result.analyses if a.pooled)
         seconds = time.perf_counter() - started

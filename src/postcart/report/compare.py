@@ -1,4 +1,9 @@
-"""What changed between two builds: new studies, moved estimates, conclusions that flipped."""
+"""What changed between two builds: new studies, moved estimates, conclusions that flipped.
+
+Also, for living versions (PRISMA-LSR): estimates that left the previous version's 95% CI,
+certainty of evidence that changed (GRADE level or its upper-bound mark), and, when the build
+knows them, the version compared against and what triggered the update.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,13 @@ class Changes:
     moved: tuple[str, ...] = ()
     flipped: tuple[str, ...] = ()
     unchanged: bool = field(default=False)
+    #: Pooled values now outside the previous version's 95% CI.
+    beyond_ci: tuple[str, ...] = ()
+    #: GRADE certainty that changed, e.g. "ORR: ≤ Moderate → ≤ Low".
+    certainty: tuple[str, ...] = ()
+    #: The living version compared against, and what triggered this one (set by the build).
+    since_version: int | None = None
+    trigger: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON view."""
@@ -28,11 +40,64 @@ class Changes:
             "old_snapshot": self.old_snapshot, "new_studies": list(self.new_studies),
             "removed_studies": list(self.removed_studies), "moved": list(self.moved),
             "flipped": list(self.flipped), "unchanged": self.unchanged,
+            "beyond_ci": list(self.beyond_ci), "certainty": list(self.certainty),
+            "since_version": self.since_version, "trigger": list(self.trigger),
         }  # fmt: skip
+
+    def lines(self) -> list[str]:
+        """Every change as one line, in the order the report prints them."""
+        out = [f"Trigger: {t}" for t in self.trigger]
+        out += [f"New study: {s}" for s in self.new_studies]
+        out += [f"Removed study: {s}" for s in self.removed_studies]
+        out += [f"Moved: {s}" for s in self.moved]
+        out += [f"Outside the previous CI: {s}" for s in self.beyond_ci]
+        out += [f"Certainty: {s}" for s in self.certainty]
+        out += [f"Flipped: {s}" for s in self.flipped]
+        return out + (["Nothing changed."] if self.unchanged else [])
+
+    @property
+    def heading(self) -> str:
+        """``What changed since version 3 (evidence 1a2b…)``."""
+        since = (
+            f"version {self.since_version} ({self.old_snapshot})"
+            if self.since_version
+            else (self.old_snapshot)
+        )
+        return f"What changed since {since}"
 
 
 def _pct(value: Any) -> str:
     return "—" if value is None else f"{value:.1f}%"
+
+
+def _beyond_ci(title: str, before: dict[str, Any], now: dict[str, Any]) -> str | None:
+    """A line when the new pooled value lies outside the previous 95% CI."""
+    ci, value = before.get("ci_percent"), now.get("pooled_percent")
+    if not ci or value is None or None in ci:
+        return None
+    if ci[0] <= value <= ci[1]:
+        return None
+    return f"{title}: {_pct(value)} lies outside the previous 95% CI {_pct(ci[0])}–{_pct(ci[1])}"
+
+
+def certainty_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """GRADE labels that changed, appeared or disappeared between two results documents.
+
+    A results file from before certainty existed has no ``certainty`` key: nothing to compare.
+    """
+    if "certainty" not in old:
+        return []
+    before: dict[str, Any] = old.get("certainty") or {}
+    after: dict[str, Any] = new.get("certainty") or {}
+    out = []
+    for name in sorted(set(before) | set(after)):
+        a, b = before.get(name), after.get(name)
+        title = (b or a or {}).get("title", name)
+        was = "not rated" if a is None else a["label"]
+        now = "not rated" if b is None else b["label"]
+        if was != now:
+            out.append(f"{title}: {was} → {now}")
+    return out
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
@@ -40,6 +105,7 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
     old_studies, new_studies = set(old.get("studies", [])), set(new.get("studies", []))
     moved: list[str] = []
     flipped: list[str] = []
+    beyond: list[str] = []
     old_an: dict[str, Any] = old.get("analyses", {})
     for name, now in new.get("analyses", {}).items():
         before = old_an.get(name)
@@ -53,6 +119,9 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
         a, b = before.get("pooled_percent"), now.get("pooled_percent")
         if a is not None and b is not None and abs(a - b) >= MOVE_THRESHOLD:
             moved.append(f"{now['title']}: {_pct(a)} → {_pct(b)} (k {before['k']} → {now['k']})")
+        outside = _beyond_ci(now["title"], before, now)
+        if outside is not None:
+            beyond.append(outside)
     old_pc: dict[str, Any] = old.get("product_comparisons", {})
     for name, now in new.get("product_comparisons", {}).items():
         before = old_pc.get(name)
@@ -66,8 +135,10 @@ def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:
     added = tuple(sorted(new_studies - old_studies))
     removed = tuple(sorted(old_studies - new_studies))
     snap = old.get("snapshot", {}).get("content_hash", "unknown")
+    grade = tuple(certainty_changes(old, new))
     return Changes(
         old_snapshot=str(snap)[:12], new_studies=added, removed_studies=removed,
         moved=tuple(moved), flipped=tuple(flipped),
-        unchanged=not (added or removed or moved or flipped),
+        unchanged=not (added or removed or moved or flipped or beyond or grade),
+        beyond_ci=tuple(beyond), certainty=grade,
     )  # fmt: skip

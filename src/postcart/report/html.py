@@ -6,6 +6,7 @@ import base64
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from postcart.report.certainty.section import caption
 from postcart.report.model import Report
 
 
@@ -29,6 +30,11 @@ def render_html(report: Report) -> str:
         }
         for name, f in report.figures.items()
     ]
+    rob_figures = [
+        {"name": name, "title": caption(name),
+         "uri": "data:image/svg+xml;base64," + base64.b64encode(f["svg"]).decode("ascii")}
+        for name, f in report.rob_figures.items()
+    ]  # fmt: skip
     template = _environment().get_template("report.html.j2")
     return template.render(
         snapshot=report.snapshot,
@@ -37,4 +43,6 @@ def render_html(report: Report) -> str:
         ref_text={r.anchor: r.as_text() for r in report.refs.ordered()},
         figures=figures,
         changes=report.changes,
+        rob_figures=rob_figures,
+        version=report.version,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from postcart.report.cells import Cell, ReportTable
+from postcart.report.certainty.section import caption
 from postcart.report.model import Report
 
 
@@ -33,19 +34,22 @@ def render_markdown(report: Report) -> str:
         f"Built from {report.snapshot.label}; content hash `{report.snapshot.content_hash}`.",
         "",
     ]
+    if report.version is not None:
+        v = report.version
+        kept = f" (previous: version {v.previous})" if v.previous else ""
+        lines += [f"Living version {v.number}{kept}; triggered by: {'; '.join(v.trigger)}.", ""]
     if report.changes is not None:
         c = report.changes
-        lines += [f"## What changed since {c.old_snapshot}", ""]
-        lines += [f"- New study: {s}" for s in c.new_studies]
-        lines += [f"- Removed study: {s}" for s in c.removed_studies]
-        lines += [f"- Moved: {s}" for s in c.moved]
-        lines += [f"- Flipped: {s}" for s in c.flipped]
-        lines += ["- Nothing changed."] if c.unchanged else []
+        lines += [f"## {c.heading}", ""]
+        lines += [f"- {line}" for line in c.lines()]
         lines.append("")
     for table in report.tables:
         lines += _table(table, numbers)
     lines += ["## Forest plots", ""]
     lines += [f"![{name}](figures/forest_{name}.svg)" for name in report.figures]
+    if report.rob_figures:
+        lines += ["", "## Risk-of-bias plots", ""]
+        lines += [f"![{caption(name)}](figures/{name}.svg)" for name in report.rob_figures]
     lines += ["", "## Provenance", ""]
     lines += [f"[^{numbers[r.anchor]}]: {r.as_text()}" for r in refs]
     return "\n".join(lines) + "\n"

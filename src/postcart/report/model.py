@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,13 @@ from postcart.report.analyses import (
     salvage_analyses,
 )
 from postcart.report.cells import RefBook, ReportTable
+from postcart.report.certainty import Assessed
+from postcart.report.certainty.section import certainty_section
 from postcart.report.compare import Changes, compare
 from postcart.report.plots.forest import render
 from postcart.report.pooling import Pooled
 from postcart.report.snapshot import Snapshot, snapshot
+from postcart.report.survival_section import survival_tables
 from postcart.report.tables import (
     approvals_table,
     loo_table,
@@ -36,6 +39,7 @@ from postcart.report.tables import (
     studies_table,
     summary_table,
 )
+from postcart.report.versions import Version
 
 #: Called as ``progress(step_description)`` before each step; the CLI draws a bar from it.
 Progress = Callable[[str], None]
@@ -53,6 +57,12 @@ class Report:
     figures: dict[str, dict[str, bytes]]
     refs: RefBook
     changes: Changes | None
+    #: Risk-of-bias figures (``rob_summary``, ``rob_traffic_<tool>``) as PNG/SVG/PDF bytes.
+    rob_figures: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    #: GRADE per pooled outcome, with the risk of bias, rules and overrides it used.
+    certainty: Assessed | None = None
+    #: The living version this build is (set by ``build_report``; ``None`` for in-memory builds).
+    version: Version | None = None
 
     def results(self) -> dict[str, Any]:
         """``results.json``: the snapshot, the studies, every analysis's numbers."""
@@ -63,6 +73,10 @@ class Report:
             "analyses": {a.name: a.to_dict() for a in self.analyses},
             "product_comparisons": {c.name: c.to_dict() for c in self.comparisons},
             "changes": None if self.changes is None else self.changes.to_dict(),
+            "certainty": {}
+            if self.certainty is None
+            else {c.analysis: c.to_dict() for c in self.certainty.certainties},
+            "version": None if self.version is None else self.version.to_dict(),
         }
 
     def overview(self) -> list[dict[str, Any]]:
@@ -118,11 +132,14 @@ def assemble(
         overlap_table(evidence, refs),
         loo_table(cart + salvage),
     ]
+    lacked += survival_tables(evidence, refs)  # survival after CAR T failure (issue 15)
     progress("figures")
     analyses = tuple(cart + salvage)
     figures = {a.name: render(a) for a in analyses if a.pooled}
+    assessed, certainty_tables, rob_figures = certainty_section(evidence, analyses, refs)
     snap = snapshot(evidence, data_dir)
-    report = Report(snap, tuple(base + lacked), analyses, tuple(comparisons), figures, refs, None)
+    report = Report(snap, tuple(base + lacked + certainty_tables), analyses, tuple(comparisons),
+                    figures, refs, None, rob_figures, assessed)  # fmt: skip
     if compare_to is not None:
         old = json.loads(Path(compare_to).read_text(encoding="utf-8"))
         report = replace(report, changes=compare(old, report.results()))
