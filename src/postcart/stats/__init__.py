@@ -10,11 +10,17 @@ Public API, in metafor's vocabulary:
 - :func:`rma_batch` / :func:`rma_glmm_batch` — many analyses at once → :class:`BatchResult`.
 - :class:`MetaResult` / :class:`BackTransform` — frozen results with provenance.
 - :func:`get_preset` — named bundles of choices ("metafor", "meta", "cochrane-2025").
+- :func:`funnel`, :func:`cumul`, :func:`baujat` — funnel-plot data (standard-error or
+  sample-size axis), cumulative meta-analysis and Baujat coordinates, as metafor's functions;
+  ``rma(..., pi_type="riley")`` gives Riley's prediction interval.
 """
 
 from postcart.stats.batch import rma_batch
 from postcart.stats.batch_result import BatchResult
+from postcart.stats.baujat import Baujat, baujat
+from postcart.stats.cumulative import Cumulative, cumul
 from postcart.stats.effect_sizes import EffectSizes, escalc
+from postcart.stats.funnel import FunnelData, FunnelRegion, funnel
 from postcart.stats.glmm import rma_glmm, rma_glmm_batch
 from postcart.stats.influence import Influence, LeaveOneOut, influence, leave1out
 from postcart.stats.landmark import LandmarkEffects, landmark_effects
@@ -36,7 +42,11 @@ __all__ = [
     "PRESETS",
     "BackTransform",
     "BatchResult",
+    "Baujat",
+    "Cumulative",
     "EffectSizes",
+    "FunnelData",
+    "FunnelRegion",
     "Influence",
     "LandmarkEffects",
     "LeaveOneOut",
@@ -47,7 +57,10 @@ __all__ = [
     "RegTestResult",
     "SubgroupResult",
     "TrimFillResult",
+    "baujat",
+    "cumul",
     "escalc",
+    "funnel",
     "get_preset",
     "influence",
     "landmark_effects",

@@ -18,7 +18,15 @@ from numpy.typing import NDArray
 from scipy import special, stats
 
 from postcart.errors import InputError
-from postcart.stats._checks import check_choice, check_level
+from postcart.stats._checks import (
+    VI_MAX,
+    VI_MIN,
+    VI_RATIO_MAX,
+    YI_MAX,
+    as_matrix,
+    check_choice,
+    check_level,
+)
 from postcart.stats._qprofile_batch import q_profile_batch
 from postcart.stats._quadrature import FloatArray, ilogit_normal_mean
 from postcart.stats._tau2_batch import (
@@ -33,6 +41,7 @@ from postcart.stats.batch_result import (
     BatchResult,
     stack_results,
     take_rows,
+    without_false_ok,
 )
 from postcart.stats.inference import DOUBLE_EPS, RESCALED_TESTS, T_TESTS, TESTS
 from postcart.stats.results import Status
@@ -103,7 +112,7 @@ def rma_batch(
     alpha = check_level(level)
     if method not in VECTOR_METHODS:
         return _row_by_row(y, v, used, method, test, level, measure, sizes)
-    return _by_size(y, v, used, method, test, level, alpha, measure, sizes)
+    return without_false_ok(_by_size(y, v, used, method, test, level, alpha, measure, sizes))
 
 
 def _by_size(
@@ -150,18 +159,26 @@ def _validated(
     yi: npt.ArrayLike, vi: npt.ArrayLike, mask: npt.ArrayLike | None
 ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
     """2-D float arrays and mask; errors name the analysis (row) and study (column), 1-based."""
-    y = np.asarray(yi, dtype=np.float64)
-    v = np.asarray(vi, dtype=np.float64)
+    y, v = as_matrix(yi, "yi"), as_matrix(vi, "vi")
     if y.ndim != 2 or y.shape != v.shape:
         raise InputError(f"yi and vi must be 2-D arrays of one shape, got {y.shape} and {v.shape}")
     used = np.ones(y.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     if used.shape != y.shape:
         raise InputError(f"mask has shape {used.shape}, expected {y.shape}")
-    _reject_unusable("yi", y, used & ~np.isfinite(y))
-    _reject_unusable("vi", v, used & ~(np.isfinite(v) & (v > 0)))
+    _reject_unusable("yi", y, used & ~(np.isfinite(y) & (np.abs(y) <= YI_MAX)))
+    _reject_unusable("vi", v, used & ~(np.isfinite(v) & (v >= VI_MIN) & (v <= VI_MAX)))
     empty = ~used.any(axis=1)
     if empty.any():
         raise InputError(f"analysis {int(np.argmax(empty)) + 1}: no studies (k = 0)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(used, v, 0.0).max(axis=1) / np.where(used, v, np.inf).min(axis=1)
+    spread = ratio >= VI_RATIO_MAX
+    if spread.any():
+        row = int(np.argmax(spread))
+        raise InputError(
+            f"analysis {row + 1}, column 'vi': largest and smallest sampling variance differ "
+            f"by a factor ≥ {VI_RATIO_MAX:g}; in double precision the smaller weights vanish"
+        )
     return np.where(used, y, 0.0), np.where(used, v, 1.0), used
 
 

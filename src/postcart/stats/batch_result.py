@@ -7,7 +7,7 @@ for ten thousand, and ``batch[i]`` gives back exactly the ``MetaResult`` a singl
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -163,6 +163,24 @@ def status_from_reason(reason: list[str]) -> tuple[Status, ...]:
     ok: Status = "ok"
     failed: Status = "not_converged"
     return tuple(failed if r else ok for r in reason)
+
+
+def without_false_ok(result: BatchResult) -> BatchResult:
+    """Mark ``"failed"`` (with a reason) every row reported ``"ok"`` whose estimate or se is
+    not finite: a status of ``"ok"`` promises a number a reader can use."""
+    bad = ~(np.isfinite(result.estimate) & np.isfinite(result.se))
+    rows = [i for i in np.flatnonzero(bad) if result.status[i] == "ok"]
+    if not rows:
+        return result
+    status = list(result.status)
+    reason = list(result.reason)
+    for i in rows:
+        status[i] = "failed"
+        reason[i] = (
+            f"no finite estimate (estimate {float(result.estimate[i])!r}, "
+            f"se {float(result.se[i])!r})"
+        )
+    return replace(result, status=tuple(status), reason=tuple(reason))
 
 
 def take_rows(parts: list[BatchResult], rows: list[NDArray[np.int64]], m: int) -> BatchResult:

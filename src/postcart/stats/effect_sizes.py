@@ -24,7 +24,7 @@ from postcart.stats._checks import (
     as_vector,
     check_choice,
     check_counts,
-    check_variances,
+    effects_and_variances,
     same_length,
 )
 
@@ -120,10 +120,7 @@ def escalc(
     if measure == "GEN":
         if yi is None or vi is None:
             raise InputError("measure='GEN' needs both yi and vi")
-        y = as_vector(yi, "yi")
-        v = as_vector(vi, "vi")
-        same_length([("yi", y), ("vi", v)])
-        check_variances(v)
+        y, v = effects_and_variances(yi, vi)
         return EffectSizes(measure, y, v, None, None)
     if xi is None or ni is None:
         raise InputError(f"measure={measure!r} needs both xi (events) and ni (group sizes)")

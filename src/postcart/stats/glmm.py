@@ -18,7 +18,14 @@ import numpy.typing as npt
 from scipy import special, stats
 
 from postcart.errors import InputError
-from postcart.stats._checks import as_vector, check_choice, check_counts, check_level, same_length
+from postcart.stats._checks import (
+    as_matrix,
+    as_vector,
+    check_choice,
+    check_counts,
+    check_level,
+    same_length,
+)
 from postcart.stats._glmm_fit import fit_binomial_normal
 from postcart.stats._glmm_heterogeneity import glmm_heterogeneity
 from postcart.stats._quadrature import FloatArray, ilogit_normal_mean
@@ -27,6 +34,7 @@ from postcart.stats.batch_result import (
     BatchResult,
     status_from_reason,
     take_rows,
+    without_false_ok,
 )
 from postcart.stats.results import MetaResult
 
@@ -78,7 +86,7 @@ def rma_glmm(
     n = as_vector(ni, "ni")
     same_length([("xi", x), ("ni", n)])
     check_counts(x, n)
-    return _fit(x[None, :], n[None, :], measure, test, level, nAGQ)[0]
+    return without_false_ok(_fit(x[None, :], n[None, :], measure, test, level, nAGQ))[0]
 
 
 def rma_glmm_batch(
@@ -95,8 +103,7 @@ def rma_glmm_batch(
 
     Row ``i`` of the result equals ``rma_glmm(xi[i][mask[i]], ni[i][mask[i]], ...)``.
     """
-    x = np.asarray(xi, dtype=np.float64)
-    n = np.asarray(ni, dtype=np.float64)
+    x, n = as_matrix(xi, "xi"), as_matrix(ni, "ni")
     if x.ndim != 2 or x.shape != n.shape:
         raise InputError(f"xi and ni must be 2-D arrays of one shape, got {x.shape} and {n.shape}")
     used = np.ones(x.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
@@ -113,7 +120,8 @@ def rma_glmm_batch(
               if g.size]  # fmt: skip
     parts = [_fit(x_c[g, : k[g].max()], n_c[g, : k[g].max()], measure, test, level, nAGQ)
              for g in groups]  # fmt: skip
-    return replace(take_rows(parts, groups, len(k)), weights=np.full(x.shape, np.nan))
+    fitted = replace(take_rows(parts, groups, len(k)), weights=np.full(x.shape, np.nan))
+    return without_false_ok(fitted)
 
 
 def _check_batch_counts(x: FloatArray, n: FloatArray, used: npt.NDArray[np.bool_]) -> None:

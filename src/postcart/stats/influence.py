@@ -27,7 +27,7 @@ import numpy.typing as npt
 from scipy import stats as sps
 
 from postcart.errors import InputError
-from postcart.stats._checks import as_vector, same_length
+from postcart.stats._checks import effects_and_variances
 from postcart.stats.regression import (
     FloatArray,
     MetaRegression,
@@ -145,8 +145,8 @@ def leave1out(
     LeaveOneOut
         Arrays indexed by the omitted study: estimate, se, stat, p, CI, Q, Q p, τ², I², H².
     """
-    y, v = as_vector(yi, "yi"), as_vector(vi, "vi")
-    k = same_length([("yi", y), ("vi", v)])
+    y, v = effects_and_variances(yi, vi)
+    k = len(y)
     if k < 3:
         raise InputError(f"column 'yi': leave-one-out needs at least 3 studies, got {k}")
     fits = [rma(np.delete(y, i), np.delete(v, i), method=method, test=test, level=level)
@@ -219,7 +219,8 @@ def influence(
         dfb = full.beta - fit.beta
         dfbetas[i] = dfb / np.sqrt(fit.s2w * np.diag(vb_del))
         out["cook_d"][i] = float(np.sum(w_full * (X @ dfb) ** 2)) / full.s2w if full.s2w else np.nan
-        out["cov_r"][i] = float(np.linalg.det(fit.vb)) / det_full
+        with np.errstate(divide="ignore", invalid="ignore"):  # det V = 0 gives Inf/NaN, as R
+            out["cov_r"][i] = np.float64(np.linalg.det(fit.vb)) / np.float64(det_full)
         out["tau2"][i], out["qe"][i] = fit.tau2, fit.qe
     with np.errstate(invalid="ignore"):
         flagged = (

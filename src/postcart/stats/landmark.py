@@ -37,13 +37,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 from scipy import stats as sps
 
 from postcart.errors import InputError
+from postcart.stats._checks import as_vector, reject_booleans
 from postcart.stats.results import BackTransform, MetaResult
 from postcart.stats.rma import rma
 
@@ -141,7 +142,13 @@ def _derivative(s: FloatArray, scale: Scale) -> FloatArray:
 def _column(values: ArrayLike | None, k: int, name: str, scale_by: float) -> FloatArray:
     if values is None:
         return np.full(k, np.nan)
-    arr = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    reject_booleans(values, name)
+    if isinstance(values, str | bytes) or np.ndim(cast(Any, values)) != 1:
+        raise InputError(f"column {name!r}: expected a 1-D sequence of numbers")
+    try:
+        arr = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"column {name!r}: not numeric ({exc})") from None
     if arr.shape != (k,):
         raise InputError(f"column {name!r}: has {arr.size} values, 'estimate' has {k}")
     return arr / scale_by
@@ -218,7 +225,7 @@ def landmark_effects(
     if not 0.0 < level < 100.0:
         raise InputError(f"column 'level': {level!r} must be a percent in (0, 100)")
     div = 100.0 if unit == "percent" else 1.0
-    s = np.array(estimate, dtype=np.float64).ravel() / div
+    s = as_vector(cast(Any, estimate), "estimate") / div
     k = s.size
     if k == 0:
         raise InputError("column 'estimate': no studies")

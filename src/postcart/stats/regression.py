@@ -25,7 +25,7 @@ import numpy.typing as npt
 from scipy import stats as sps
 
 from postcart.errors import InputError
-from postcart.stats._checks import as_vector, check_level, check_variances, same_length
+from postcart.stats._checks import check_level, effects_and_variances
 from postcart.stats._projection import DesignProjection
 from postcart.stats.inference import DOUBLE_EPS, RESCALED_TESTS, T_TESTS
 from postcart.stats.inference import TESTS as TESTS
@@ -174,9 +174,16 @@ def _fe_r2(yi: FloatArray, X: FloatArray, w: FloatArray) -> float:
 def _qm_test(
     beta: FloatArray, vb: FloatArray, idx: tuple[int, ...], ddf: int | None
 ) -> tuple[float, tuple[int, int | None], float]:
-    """Omnibus Wald test of ``beta[idx]``: χ²(m), or ``F(m, ddf)`` as ``QM/m``."""
+    """Omnibus Wald test of ``beta[idx]``: χ²(m), or ``F(m, ddf)`` as ``QM/m``.
+
+    A singular covariance (e.g. Knapp–Hartung's factor is 0 when the studies agree exactly)
+    gives QM = NaN, as metafor's ``try(chol(...))`` gives NA.
+    """
     bsub = beta[list(idx)]
-    qm = float(bsub @ np.linalg.solve(vb[np.ix_(idx, idx)], bsub))
+    try:
+        qm = float(bsub @ np.linalg.solve(vb[np.ix_(idx, idx)], bsub))
+    except np.linalg.LinAlgError:
+        qm = math.nan
     m = len(idx)
     if ddf is None:
         return qm, (m, None), float(sps.chi2.sf(qm, m))
@@ -237,9 +244,8 @@ def meta_regression(
         why and the numbers are NaN.
     """
     _check_options(method, test)
-    y, v = as_vector(yi, "yi"), as_vector(vi, "vi")
-    k = same_length([("yi", y), ("vi", v)])
-    check_variances(v)
+    y, v = effects_and_variances(yi, vi)
+    k = len(y)
     X, coef_names = design_matrix(mods, k, intercept=intercept, names=names)
     p = X.shape[1]
     if k <= p:

@@ -18,12 +18,17 @@ from postcart.stats._checks import (
     as_vector,
     check_choice,
     check_level,
-    check_variances,
-    same_length,
+    effects_and_variances,
 )
 from postcart.stats.effect_sizes import MEASURES
 from postcart.stats.heterogeneity import heterogeneity, q_profile_ci
-from postcart.stats.inference import RESCALED_TESTS, TESTS, pooled_inference
+from postcart.stats.inference import (
+    PI_TYPES,
+    RESCALED_TESTS,
+    TESTS,
+    PiType,
+    pooled_inference,
+)
 from postcart.stats.results import MetaResult, Status
 from postcart.stats.tau2 import TAU2_METHODS, estimate_tau2, resolve_control
 from postcart.stats.transforms import back_transform
@@ -44,6 +49,7 @@ def rma(
     ni: npt.ArrayLike | None = None,
     control: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None,
+    pi_type: PiType = "default",
 ) -> MetaResult:
     """Pool effect sizes under a random-effects (or common-effect) model, as ``rma.uni``.
 
@@ -70,20 +76,26 @@ def rma(
         ``tau2_init``, ``tau2_max``, ``tol``, ``ll0check``).
     settings
         Extra provenance to record (e.g. the continuity correction used by ``escalc``).
+    pi_type
+        Critical value of the prediction interval, as metafor's ``predict(pi.type=)``:
+        ``"default"`` (the CI's), ``"riley"`` (t on k − 2 df, Riley et al. 2011), ``"t"``
+        (t on k − 1 df) or ``"simple"`` (z, without the se of μ̂); see
+        :mod:`postcart.stats.inference`.
 
     Returns
     -------
     MetaResult
         ``status`` is ``"not_converged"`` or ``"failed"`` (with ``reason``) where metafor
         would stop with an error; the numbers then describe the last iterate, or are NaN.
+        A fit whose estimate or se is not finite (e.g. variances so extreme that the weights
+        overflow) is ``"failed"``, never ``"ok"``.
     """
-    y = as_vector(yi, "yi")
-    v = as_vector(vi, "vi")
-    k = same_length([("yi", y), ("vi", v)])
-    check_variances(v)
+    y, v = effects_and_variances(yi, vi)
+    k = len(y)
     check_choice("method", method, TAU2_METHODS)
     check_choice("test", test, TESTS)
     check_choice("measure", measure, MEASURES)
+    check_choice("pi_type", pi_type, PI_TYPES)
     alpha = check_level(level)
     sizes = None if ni is None else as_vector(ni, "ni")
     notes: list[str] = []
@@ -104,10 +116,16 @@ def rma(
         status = "not_converged"
     tau2 = fit.tau2
     common = method == "FE"
-    record = _settings(method, test, level, k, con, settings)
+    record = _settings(method, test, level, k, con, settings, pi_type)
     if status == "failed":
         return _failed(k, measure, method, test, level, fit.reason, record, notes)
-    inf = pooled_inference(y, v, tau2, test=test, alpha=alpha)
+    inf = pooled_inference(y, v, tau2, test=test, alpha=alpha, pi_type=pi_type)
+    if not (math.isfinite(inf.estimate) and math.isfinite(inf.se)):
+        reason = (
+            f"no finite estimate (estimate {inf.estimate!r}, se {inf.se!r}): the sampling "
+            "variances are too extreme for floating point"
+        )
+        return _failed(k, measure, method, test, level, reason, record, notes)
     het = heterogeneity(y, v, tau2, common=common)
     pi_low, pi_high = (NAN, NAN) if common else (inf.pi_low, inf.pi_high)
     tau2_ci_low = tau2_ci_high = i2_ci_low = i2_ci_high = NAN
@@ -166,6 +184,12 @@ CI_METHODS = {
     "adhoc": "Knapp–Hartung t(k−1), variance factor floored at 1 (ad hoc correction)",
 }
 
+#: How a non-default ``pi_type`` picks the PI's critical value (the default reuses the CI's).
+PI_CRITICAL_VALUES = {
+    "riley": "crit from t(max(1, k−2)) (pi.type='riley', Riley et al. 2011)",
+    "t": "crit from t(max(1, k−1)) (pi.type='t')",
+}
+
 
 def _settings(
     method: str,
@@ -174,6 +198,7 @@ def _settings(
     k: int,
     control: Mapping[str, Any],
     extra: Mapping[str, Any] | None,
+    pi_type: PiType = "default",
 ) -> dict[str, Any]:
     """Every choice behind the numbers, in words a methods section can quote."""
     common = method == "FE"
@@ -183,9 +208,7 @@ def _settings(
         "estimator": "common effect (tau2 = 0)" if common else method,
         "ci_method": ci_method,
         "level": level,
-        "pi_formula": "none (common-effect model)"
-        if common
-        else f"metafor predict(): estimate ± crit·sqrt(se² + tau2), crit from {ci_method}",
+        "pi_formula": _pi_formula(common, pi_type, ci_method),
         "tau2_ci": "none" if common or k < 2 else "Q-profile (metafor confint type='QP')",
         "i2_definition": "Q-based" if common else "tau2-based, typical vi = (k−1)/tr(P)",
         "continuity_correction": "not applied here (yi/vi given)",
@@ -195,6 +218,16 @@ def _settings(
     }
     record.update(extra or {})
     return record
+
+
+def _pi_formula(common: bool, pi_type: PiType, ci_method: str) -> str:
+    """The prediction interval's formula in words (unchanged wording for the default)."""
+    if common:
+        return "none (common-effect model)"
+    if pi_type == "simple":
+        return "metafor predict(pi.type='simple'): estimate ± z·sqrt(tau2)"
+    crit = PI_CRITICAL_VALUES.get(pi_type, f"crit from {ci_method}")
+    return f"metafor predict(): estimate ± crit·sqrt(se² + tau2), {crit}"
 
 
 def _failed(

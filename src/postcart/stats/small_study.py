@@ -31,7 +31,7 @@ import numpy.typing as npt
 from scipy import stats as sps
 
 from postcart.errors import InputError
-from postcart.stats._checks import as_vector, check_variances, same_length
+from postcart.stats._checks import as_vector, effects_and_variances
 from postcart.stats.regression import MetaRegression, RegMethod, RegTest, meta_regression
 
 FloatArray = npt.NDArray[np.float64]
@@ -124,10 +124,7 @@ class TrimFillResult:
 def _inputs(
     yi: Sequence[float] | FloatArray, vi: Sequence[float] | FloatArray
 ) -> tuple[FloatArray, FloatArray]:
-    y, v = as_vector(yi, "yi"), as_vector(vi, "vi")
-    same_length([("yi", y), ("vi", v)])
-    check_variances(v)
-    return y, v
+    return effects_and_variances(yi, vi)
 
 
 def _predictor(v: FloatArray, ni: FloatArray | None, predictor: str) -> FloatArray:

@@ -29,7 +29,7 @@ import numpy as np
 from scipy import stats as sps
 
 from postcart.errors import InputError
-from postcart.stats._checks import as_vector, same_length
+from postcart.stats._checks import effects_and_variances
 from postcart.stats.regression import (
     METHODS,
     TESTS,
@@ -148,8 +148,8 @@ def subgroup_analysis(
     SubgroupResult
         Separate per-level ``MetaResult`` fits, the estimates used in the test, Q-between.
     """
-    y, v = as_vector(yi, "yi"), as_vector(vi, "vi")
-    k = same_length([("yi", y), ("vi", v)])
+    y, v = effects_and_variances(yi, vi)
+    k = len(y)
     names, idx = _levels(groups, k)
     fits = tuple(
         rma(y[idx == g], v[idx == g], method=method, test=test, level=level, measure=measure)
