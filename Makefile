@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help run test lint fmt bench oracle docs clean system-deps
+.PHONY: help run test lint fmt bench fuzz oracle docs clean system-deps
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ fmt: $(STAMP)  ## apply ruff fixes and formatting
 
 bench: $(STAMP) system-deps  ## speed/memory/load benchmarks; prints ratios against their targets
 	scripts/with-postgres.sh bash -c 'for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done'
+
+fuzz: $(STAMP)  ## generated inputs over readers, statistics and profiles (>10,000) + hostile files
+	$(BIN)/python scripts/fuzz.py
 
 oracle: $(STAMP) system-deps  ## regenerate pinned metafor reference JSON, then show the diff
 	cd tests/oracle && Rscript make_reference.R

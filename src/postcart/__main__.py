@@ -1,5 +1,5 @@
 """``python -m postcart`` runs the CLI."""
 
-from postcart.cli import app
+from postcart.cli import main
 
-app()
+main()

@@ -7,7 +7,7 @@ The arrays mix tiny and huge variances (down to 5e-324, up to 1.8e308), ratios b
 NaN, ±inf, booleans, empty input, k = 1, wrong shapes and text.
 
 Examples per test come from ``POSTCART_FUZZ_EXAMPLES`` (300 by default, so ``make test``
-runs 2,400 across the eight tests in a few seconds; ``make fuzz`` sets 10,000).
+runs 2,400 across the eight tests in a few seconds; ``make fuzz`` sets 1,300 per test).
 """
 
 from __future__ import annotations

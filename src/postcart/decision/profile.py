@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from postcart.errors import ProfileError
+from postcart.evidence.yaml_budget import check_alias_budget
 
 Histology = Literal["DLBCL", "HGBCL", "PMBCL", "tFL", "LBCL", "MCL", "FL", "MZL"]
 Response = Literal["CR", "PR", "SD", "PD", "unknown"]
@@ -187,7 +188,16 @@ _UniqueKeyLoader.add_constructor(
 def read_profile(path: Path) -> PatientProfile:
     """Read a profile from a YAML or JSON file (JSON is YAML); duplicate keys are refused."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+        loader = _UniqueKeyLoader(path.read_text(encoding="utf-8"))
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                check_alias_budget(node)  # a 1 KB alias bomb must not exhaust memory
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except UnicodeDecodeError as exc:
+        raise ProfileError("(file)", f"{path}: not UTF-8 text (byte {exc.start})") from None
     except yaml.YAMLError as exc:
         raise ProfileError("(file)", f"{path}: not valid YAML/JSON: {exc}") from None
     except ProfileError as exc:

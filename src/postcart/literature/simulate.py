@@ -32,7 +32,13 @@ class LabelledSet:
 
 def read_labelled_csv(path: str | Path, label_column: str = "label_included") -> LabelledSet:
     """Load a labelled screening CSV; a missing column or non-0/1 label raises InputError."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        detail = " ".join(str(error).split()).removeprefix("Error tokenizing data. C error: ")
+        raise InputError(f"{path}: not a readable CSV table ({detail})") from None
     for column in ("record_id", "title", "abstract", label_column):
         if column not in frame.columns:
             raise InputError(f"{path}: column {column!r} missing")

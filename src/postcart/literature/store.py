@@ -99,6 +99,11 @@ def create_project(
 ) -> m.Project:
     """A project whose members are ``members``; the resolver, if any, must be one of them."""
     check_name("project", name)
+    for stage, count in (("title/abstract", reviewers_title_abstract),
+                         ("full text", reviewers_full_text)):  # fmt: skip
+        if count not in (1, 2):
+            raise InputError(f"project {name!r}: {count} reviewers per record at {stage}; "
+                             "choose 1 (single) or 2 (dual screening)")  # fmt: skip
     if session.scalar(select(m.Project).where(m.Project.name == name)) is not None:
         raise InputError(f"project {name!r} already exists")
     if resolver is not None and resolver.id not in {r.id for r in members}:

@@ -7,8 +7,12 @@ knows them, the version compared against and what triggered the update.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from postcart.errors import PostcartError
 
 #: A pooled estimate "moved" when it shifts by at least this many percentage points.
 MOVE_THRESHOLD = 1.0
@@ -98,6 +102,70 @@ def certainty_changes(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
         if was != now:
             out.append(f"{title}: {was} → {now}")
     return out
+
+
+class ResultsFileError(PostcartError):
+    """A ``--compare`` file that is not a results.json this project wrote."""
+
+
+#: The parts of results.json that ``compare`` reads, and the type each must have.
+_SHAPE: dict[str, type] = {
+    "studies": list,
+    "analyses": dict,
+    "product_comparisons": dict,
+    "snapshot": dict,
+    "certainty": dict,
+}
+
+
+def read_results(path: Path) -> dict[str, Any]:
+    """An older ``results.json``, checked for the shape :func:`compare` reads.
+
+    A file cut off, of another shape, or from another program is refused with its path and
+    the key at fault, rather than failing halfway through the comparison.
+    """
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ResultsFileError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise ResultsFileError(
+            f"{path}:{error.lineno}:{error.colno}: not JSON ({error.msg})"
+        ) from None
+    if not isinstance(data, dict):
+        raise ResultsFileError(f"{path}: expected a results.json object, found {_kind(data)}")
+    _check_shape(path, data)
+    return data
+
+
+def _check_shape(path: Path, data: dict[str, Any]) -> None:
+    for key, kind in _SHAPE.items():
+        if key in data and not isinstance(data[key], kind):
+            raise ResultsFileError(f"{path}: {key}: expected {_name(kind)}, "
+                                   f"found {_kind(data[key])}")  # fmt: skip
+    for group in ("analyses", "product_comparisons", "certainty"):
+        for name, entry in data.get(group, {}).items():
+            if not isinstance(entry, dict):
+                raise ResultsFileError(f"{path}: {group}.{name}: expected an object")
+    texts = [("analyses", "status"), ("analyses", "title"), ("certainty", "label")]
+    for group, key in texts:
+        for name, entry in data.get(group, {}).items():
+            if not isinstance(entry.get(key), str):
+                raise ResultsFileError(f"{path}: {group}.{name}.{key}: missing or not text")
+
+
+def _name(kind: type) -> str:
+    return "a list" if kind is list else "an object" if kind is dict else kind.__name__
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list | dict):
+        return _name(type(value))
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "true/false"
+    return "a number" if isinstance(value, int | float) else "null"
 
 
 def compare(old: dict[str, Any], new: dict[str, Any]) -> Changes:

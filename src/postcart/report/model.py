@@ -7,7 +7,6 @@ way for the next.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +22,7 @@ from postcart.report.analyses import (
 from postcart.report.cells import RefBook, ReportTable
 from postcart.report.certainty import Assessed
 from postcart.report.certainty.section import certainty_section
-from postcart.report.compare import Changes, compare
+from postcart.report.compare import Changes, compare, read_results
 from postcart.report.plots.forest import render
 from postcart.report.pooling import Pooled
 from postcart.report.snapshot import Snapshot, snapshot
@@ -141,6 +140,6 @@ def assemble(
     report = Report(snap, tuple(base + lacked + certainty_tables), analyses, tuple(comparisons),
                     figures, refs, None, rob_figures, assessed)  # fmt: skip
     if compare_to is not None:
-        old = json.loads(Path(compare_to).read_text(encoding="utf-8"))
+        old = read_results(Path(compare_to))
         report = replace(report, changes=compare(old, report.results()))
     return report

@@ -69,15 +69,20 @@ class RecordStream:
             raise RuntimeError("a RecordStream can be iterated only once")
         self._used = True
         on_error = self.errors.append if self.skip_bad else None
+        yielded = 0
         with self.path.open("rb") as source:
             for record in _READERS[self.format](source, str(self.path), on_error):
                 problem = _nul_byte(record)
                 if problem is None:
+                    yielded += 1
                     yield record
                 elif on_error is None:
                     raise problem
                 else:
                     on_error(problem)
+        if yielded == 0 and not self.errors:
+            # A header and nothing else would otherwise become an empty living-review update.
+            raise RecordParseError(str(self.path), None, "file", "no records in this file")
 
 
 def _nul_byte(record: Record) -> RecordParseError | None:
