@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from postcart.cli import advise as _advise
+from postcart.cli import db as _db
 from postcart.cli import evidence as _evidence
 from postcart.cli import km as _km
 from postcart.cli import literature as _literature
@@ -40,6 +41,7 @@ app.command("advise")(_advise.advise)
 app.command("report")(_report.report)
 app.command("serve")(_serve.serve)
 app.add_typer(_user.app, name="user")
+app.add_typer(_db.app, name="db")
 app.add_typer(_km.app, name="km")
 
 #: Exit status for a failure we did not foresee (``EX_SOFTWARE`` in sysexits.h).
