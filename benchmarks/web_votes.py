@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import socket
 import statistics
@@ -120,9 +121,11 @@ def _wait(base: str) -> None:
 class Reviewer(threading.Thread):
     """One reviewer: sign in, then vote on the next record ``votes`` times."""
 
-    def __init__(self, base: str, number: int, project_id: int, votes: int) -> None:
+    def __init__(self, base: str, number: int, project_id: int, votes: int, think: float) -> None:
         super().__init__(daemon=True)
         self.base, self.number, self.project_id, self.votes = base, number, project_id, votes
+        self.think = think
+        self.rng = random.Random(number)
         self.server_ms: list[float] = []
         self.wall_ms: list[float] = []
         self.accepted: list[int] = []
@@ -144,6 +147,8 @@ class Reviewer(threading.Thread):
             screen = f"/projects/{self.project_id}/screen?stage=title_abstract"
             page = client.get(screen).text
             for _ in range(self.votes):
+                if self.think > 0:  # reading the record before pressing a key
+                    time.sleep(self.rng.expovariate(1 / self.think))
                 csrf, target = CSRF.search(page), VOTE.search(page)
                 if csrf is None or target is None:
                     self.errors.append("no record to vote on")
@@ -179,6 +184,10 @@ def main() -> int:
     parser.add_argument("--reviewers", type=int, default=50)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--votes", type=int, default=20, help="votes per reviewer")
+    parser.add_argument(
+        "--think", type=float, default=2.0,
+        help="mean seconds a reviewer reads before voting (exponential; 0 = back to back)",
+    )  # fmt: skip
     args = parser.parse_args()
     url = os.environ.get("POSTCART_TEST_PG_URL", "")
     if not url:
@@ -194,7 +203,8 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait(base)
-        crowd = [Reviewer(base, i, project_id, args.votes) for i in range(args.reviewers)]
+        crowd = [Reviewer(base, i, project_id, args.votes, args.think)
+                 for i in range(args.reviewers)]  # fmt: skip
         started = time.perf_counter()
         for reviewer in crowd:
             reviewer.start()
@@ -235,7 +245,7 @@ def main() -> int:
           f"ratio {p95 / TARGET_P95_MS:.2f})")  # fmt: skip
     print(f"wall time per vote (client): median {statistics.median(wall_ms):.1f} ms, "
           f"p95 {_p95(wall_ms):.1f} ms; {accepted / elapsed:.1f} votes/s with "
-          f"{args.reviewers} reviewers")  # fmt: skip
+          f"{args.reviewers} reviewers, mean reading time {args.think:g} s per record")  # fmt: skip
     lost_or_doubled = stored != accepted or doubled != 0
     if lost_or_doubled:
         print("FAILED: votes lost or counted twice")

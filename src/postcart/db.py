@@ -67,7 +67,13 @@ def make_engine(url: str | None = None) -> Engine:
         # psycopg 3 is the driver we install; the bare scheme would ask for psycopg2.
         resolved = "postgresql+psycopg://" + resolved.removeprefix("postgresql://")
     is_sqlite = resolved.startswith("sqlite")
-    options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}} if is_sqlite else {}
+    options: dict[str, object] = (
+        {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
+        if is_sqlite
+        # A team server answers many requests at once (the web app's worker threads): enough
+        # connections that none waits for another request to finish.
+        else {"pool_size": 10, "max_overflow": 40, "pool_pre_ping": True}
+    )
     try:
         engine = create_engine(resolved, future=True, **options)
     except (ArgumentError, ImportError, ValueError) as error:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ from sqlalchemy.orm import Session
 from postcart.errors import AccessError, InputError
 from postcart.literature import accounts, prisma
 from postcart.literature import models as m
+from postcart.literature.candidates import candidates
 from postcart.literature.kappa import stage_kappa
 from postcart.literature.prioritise import Prioritiser, screening_text
 from postcart.literature.screening import (
@@ -314,12 +316,117 @@ def queue(session: Session, reviewer: m.Reviewer, project: m.Project, stage: str
 
 @dataclass(frozen=True, slots=True)
 class Next:
-    """The record to show next (``None`` when the queue is empty) and the queue it came from."""
+    """The record to show next (``None`` when the queue is empty) and where it stands."""
 
     record: m.LitRecord | None
-    queue: Queue
     #: How many records are left in the queue being worked (all, or second votes only).
     left: int
+    #: The record is assigned to this reviewer.
+    assigned: bool = False
+    #: The record holds another reviewer's vote and needs one more.
+    second: bool = False
+
+
+class _RankCache:
+    """The prioritised order per project and stage, refreshed off the vote's path when large.
+
+    Ranking needs the whole stage (every record's text and settled label) and, when the batch
+    rule asks for it, a refit of the model: tens of milliseconds for a small project, seconds
+    for 20,000 records. A small project is re-ranked on the request whenever its votes or
+    records changed, as before. A large one answers with the order it has and re-ranks in a
+    background thread, at most once per :data:`REFRESH_SECONDS`, so a vote never waits for a
+    refit; the order a reviewer sees is then at most that old, which only changes which
+    likely-relevant record comes first, never whether a record is offered.
+    """
+
+    #: From this many records, ranking happens in the background.
+    BACKGROUND_FROM = 2_000
+    REFRESH_SECONDS = 20.0
+
+    def __init__(self) -> None:
+        self._ranks: dict[tuple[int, str], tuple[tuple[object, ...], dict[int, int]]] = {}
+        self._running: set[tuple[int, str]] = set()
+        self._started: dict[tuple[int, str], float] = {}
+        self._key_locks: dict[tuple[int, str], threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _version(session: Session, project: m.Project, stage: str) -> tuple[object, ...]:
+        """Cheap signature of everything the order depends on: a few index lookups.
+
+        Records arrive only in import batches and are grouped only by new duplicate groups,
+        so the newest batch and group (with the group count) stand for the corpus; the newest
+        vote and resolution stand for the labels. ``records`` is the project's size.
+        """
+        batch, records = session.execute(
+            select(func.max(m.ImportBatch.id), func.sum(m.ImportBatch.count)).where(
+                m.ImportBatch.project_id == project.id
+            )
+        ).one()
+        groups = session.execute(
+            select(func.count(), func.max(m.DuplicateGroup.id)).where(
+                m.DuplicateGroup.project_id == project.id
+            )
+        ).one()
+        votes = session.scalar(select(func.max(m.Vote.id)).where(m.Vote.stage == stage))
+        settled = session.scalar(select(func.max(m.Resolution.id)))
+        return (int(records or 0), batch, *groups, votes, settled)
+
+    def ranks(self, session: Session, project: m.Project, stage: str) -> dict[int, int]:
+        """Record id -> position in the prioritised order (absent: not ranked)."""
+        key = (project.id, stage)
+        version = self._version(session, project, stage)
+        with self._lock:
+            held = self._ranks.get(key)
+        if held is not None and held[0] == version:
+            return held[1]
+        large = version[0] >= self.BACKGROUND_FROM  # type: ignore[operator]
+        if large:
+            # Never hold a request (and its database connection) for a large ranking: until
+            # the first one is ready the queue is in import order, as before any vote.
+            self._refresh_later(session, project.id, stage, key, version)
+            return {} if held is None else held[1]
+        with self._computing(key):  # one computation per key; the others wait and reuse it
+            with self._lock:
+                held = self._ranks.get(key)
+            if held is not None and held[0] == version:
+                return held[1]
+            fresh = _ranks(session, project, _stage(session, project, stage))
+            with self._lock:
+                self._ranks[key] = (version, fresh)
+            return fresh
+
+    def _computing(self, key: tuple[int, str]) -> threading.Lock:
+        with self._lock:
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def _refresh_later(
+        self, session: Session, project_id: int, stage: str, key: tuple[int, str],
+        version: tuple[object, ...],
+    ) -> None:  # fmt: skip
+        with self._lock:
+            recent = time.monotonic() - self._started.get(key, -1e9) < self.REFRESH_SECONDS
+            if key in self._running or recent:
+                return
+            self._running.add(key)
+            self._started[key] = time.monotonic()
+        bind = session.get_bind()
+
+        def work() -> None:
+            try:
+                with Session(bind) as own:
+                    project = own.get_one(m.Project, project_id)
+                    fresh = _ranks(own, project, _stage(own, project, stage))
+                with self._lock:
+                    self._ranks[key] = (version, fresh)
+            finally:
+                with self._lock:
+                    self._running.discard(key)
+
+        threading.Thread(target=work, name=f"rank-{project_id}-{stage}", daemon=True).start()
+
+
+_RANK_CACHE = _RankCache()
 
 
 def next_record(
@@ -330,14 +437,24 @@ def next_record(
     *,
     second_only: bool = False,
 ) -> Next:
-    """The first record of ``reviewer``'s queue, or of its second-vote part."""
-    waiting = queue(session, reviewer, project, stage)
-    ids = [rid for rid in waiting.ids if rid in waiting.second] if second_only else waiting.ids
-    record = session.get(m.LitRecord, ids[0]) if ids else None
-    return Next(record, waiting, len(ids))
+    """The first record of ``reviewer``'s queue (or of its second-vote part), found in SQL.
 
-
-# --- writes ----------------------------------------------------------------------------------
+    The same record :func:`queue` puts first: assigned records before unclaimed ones, each in
+    the prioritised order, then import order; only the eligible records are read
+    (``candidates``), not the whole project.
+    """
+    accounts.require_role(session, reviewer, project.id, accounts.VOTING_ROLES)
+    _check_stage(stage)
+    waiting = candidates(session, reviewer.id, project, stage)
+    if second_only:
+        waiting = [c for c in waiting if c.votes > 0]
+    if not waiting:
+        return Next(None, 0)
+    ranks = _RANK_CACHE.ranks(session, project, stage) if len(waiting) > 1 else {}
+    last = len(ranks)
+    best = min(waiting, key=lambda c: (not c.mine, ranks.get(c.record_id, last), c.record_id))
+    record = session.get(m.LitRecord, best.record_id)
+    return Next(record, len(waiting), best.mine, best.votes > 0)
 
 
 def _record(session: Session, project: m.Project, record_id: int) -> m.LitRecord:

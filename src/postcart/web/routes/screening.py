@@ -171,8 +171,7 @@ def _card(
     votes = [] if record is None else screening.visible_votes(session, me, record.id, stage)
     return _common(
         project=project, stage=stage, queue=queue, record=record, votes=votes,
-        left=upcoming.left, assigned=record is not None and record.id in upcoming.queue.assigned,
-        second=record is not None and record.id in upcoming.queue.second,
+        left=upcoming.left, assigned=upcoming.assigned, second=upcoming.second,
         keys=screen_keys.keys_of(session, me), reasons=list(project.exclusion_reasons), **extra,
     )  # fmt: skip
 
