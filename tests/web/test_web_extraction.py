@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session
 from tests.web.conftest import ALICE, BOB, WebClient, csrf_of, sign_in
 
 from postcart.db import make_engine
-from postcart.evidence import load
 from postcart.literature import accounts, extraction, screening, store
 from postcart.literature import models as lm
 from postcart.literature.records import Record
@@ -291,7 +290,8 @@ def test_two_extractions_become_a_study_of_the_living_review(
     assert "choose a version of" in refused.text
     assert not folder.exists()
 
-    app.state.evidence = load()  # a warm cache, which acceptance must drop
+    before = parse(browsers["dave"].get("/review").text)  # warm: the version readers see now
+    assert before.xpath("//section[@id='changes']") == []
     accepted = alice.post(f"{url}/accept", data={
         "csrf_token": alice.token, f"choice:{ORR}.value": bob_version,
         f"choice:{ORR}.events": bob_version,
@@ -308,6 +308,9 @@ def test_two_extractions_become_a_study_of_the_living_review(
 
     # The living review rebuilds (once) from the curated files plus the accepted one.
     review = parse(browsers["dave"].get("/review").text)
+    changed = [li.text_content() for li in review.xpath("//section[@id='changes']//li")]
+    assert f"Trigger: study accepted from record {setup.record_id}: " in changed[0]
+    assert any(line.startswith("New study: ") for line in changed), changed
     table3 = review.get_element_by_id("table3")
     assert any(STUDY in row.text_content() for row in table3.xpath(".//tbody/tr"))
     analysis = parse(browsers["dave"].get("/review/analyses/rw_orr").text)

@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
 from postcart.evidence import Evidence, load
 from postcart.literature.extraction import base_paths, extracted_dir
+from postcart.report.compare import compare
 from postcart.report.model import Report, assemble
 
 _T = TypeVar("_T")
@@ -66,12 +68,24 @@ def report_of(app: Starlette) -> Report:
     """The app's report (``app.state.report``), assembled from :func:`evidence_of` on first use.
 
     Tests (and a server that wants to be warm before its first reader) may set
-    ``app.state.report`` beforehand; that report is then used as is.
+    ``app.state.report`` beforehand; that report is then used as is. After :func:`invalidate`,
+    the new build carries what changed since the one it replaces (new studies, moved estimates,
+    estimates outside the old CI, certainty, flipped conclusions) and what triggered it.
     """
-    return _cached(app, "report", Report, _REPORT_LOCK, lambda: assemble(evidence_of(app)))
+    return _cached(app, "report", Report, _REPORT_LOCK, lambda: _build(app))
 
 
-def invalidate(app: Starlette) -> None:
+def _build(app: Starlette) -> Report:
+    report = assemble(evidence_of(app))
+    previous: dict[str, Any] | None = getattr(app.state, "previous_results", None)
+    if previous is None:
+        return report
+    trigger: tuple[str, ...] = getattr(app.state, "change_trigger", None) or ()
+    changes = replace(compare(previous, report.results()), trigger=trigger)
+    return replace(report, changes=changes)
+
+
+def invalidate(app: Starlette, trigger: str | None = None) -> None:
     """Forget the cached evidence and report, so the next reader rebuilds both from the files.
 
     Called when a study is accepted into the evidence base. Both locks are taken in the order
@@ -80,6 +94,10 @@ def invalidate(app: Starlette) -> None:
     running several worker processes rebuilds in the others when they restart.
     """
     with _REPORT_LOCK, _EVIDENCE_LOCK:
+        current = getattr(app.state, "report", None)
+        if isinstance(current, Report):  # the version readers saw: what the next one is against
+            app.state.previous_results = current.results()
+            app.state.change_trigger = (trigger,) if trigger else ()
         app.state.report = None
         app.state.evidence = None
 

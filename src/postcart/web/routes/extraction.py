@@ -318,7 +318,7 @@ def _accept(
                               checked=checked, error=str(error), status=422)  # fmt: skip
         return _compare_page(request, session, who, me, project, record, chosen=chosen,
                              checked=checked, error=str(error), status=422)  # fmt: skip
-    invalidate(request.app)
+    invalidate(request.app, f"study accepted from record {record.id}: {record.title[:120]}")
     page = "" if answers_page is not None else "/compare"
     return RedirectResponse(f"/projects/{project.id}/extract/{record.id}{page}", status_code=303)
 

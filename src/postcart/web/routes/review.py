@@ -198,7 +198,7 @@ def review(request: Request, who: Who) -> Response:
     report = report_of(request.app)
     return render(
         request, who, "review.html", snapshot=report.snapshot, tables=review_view(report),
-        refs=[_ref_view(r) for r in report.refs.ordered()],
+        refs=[_ref_view(r) for r in report.refs.ordered()], changes=report.changes,
     )  # fmt: skip
 
 
