@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -105,8 +106,14 @@ class ParsedFile:
         return Problem(str(self.path), self.index.line(path), format_path(path), message)
 
 
-def parse_file(path: Path) -> ParsedFile | list[Problem]:
-    """Parse and schema-check one file; on failure return every problem found in it."""
+def read_yaml(path: Path) -> tuple[Any, LineIndex] | list[Problem]:
+    """A curated YAML file's data and the line of every field, or the problems reading it.
+
+    Shared by every curated-file reader (evidence, risk of bias): the alias budget is checked
+    before any walk and an empty file is a problem rather than ``None``. Fields given twice are
+    in ``index.duplicates`` (:func:`duplicate_problems`), so a caller can report them together
+    with its own checks.
+    """
     where = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -116,11 +123,12 @@ def parse_file(path: Path) -> ParsedFile | list[Problem]:
     index = LineIndex()
     try:
         node = loader.get_single_node()
-        if node is not None:
-            check_alias_budget(node)  # before any walk: nested aliases multiply
-            # Index first: constructing flattens ``<<`` merges inside the node tree.
-            index.add(node, (), node.start_mark.line + 1)
-        data = loader.construct_document(node) if node is not None else None
+        if node is None:
+            return [Problem(where, None, "(file)", "file is empty")]
+        check_alias_budget(node)  # before any walk: nested aliases multiply
+        # Index first: constructing flattens ``<<`` merges inside the node tree.
+        index.add(node, (), node.start_mark.line + 1)
+        data = loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -129,19 +137,29 @@ def parse_file(path: Path) -> ParsedFile | list[Problem]:
         return [Problem(where, None, "(yaml)", str(error))]
     finally:
         loader.dispose()
-    if node is None:
-        return [Problem(where, None, "(file)", "file is empty")]
-    problems = [
-        Problem(where, line, format_path(dup), "field given twice (YAML keeps only the last)")
+    return data, index
+
+
+def duplicate_problems(path: Path, index: LineIndex) -> list[Problem]:
+    """A problem for each field given twice (YAML silently keeps only the last)."""
+    return [
+        Problem(str(path), line, format_path(dup), "field given twice (YAML keeps only the last)")
         for dup, line in index.duplicates
     ]
+
+
+def parse_file(path: Path) -> ParsedFile | list[Problem]:
+    """Parse and schema-check one file; on failure return every problem found in it."""
+    read = read_yaml(path)
+    if isinstance(read, list):
+        return read
+    data, index = read
+    problems = duplicate_problems(path, index)
     try:
         content = EvidenceFile.model_validate(data)
     except ValidationError as error:
         for detail in error.errors():
             loc = tuple(detail["loc"])
-            problems.append(Problem(where, index.line(loc), format_path(loc), detail["msg"]))
+            problems.append(Problem(str(path), index.line(loc), format_path(loc), detail["msg"]))
         return problems
-    if problems:
-        return problems
-    return ParsedFile(path, content, index)
+    return problems or ParsedFile(path, content, index)

@@ -20,12 +20,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from postcart.errors import EvidenceValidationError, Problem
 from postcart.evidence.loader import DATA_DIR
-from postcart.evidence.parsing import LineIndex, format_path
+from postcart.evidence.parsing import LineIndex, duplicate_problems, format_path, read_yaml
 from postcart.evidence.records import Provenance
 from postcart.evidence.schemas import KEY_PATTERN, ProvenanceIn
 from postcart.evidence.vocab import ProvenanceKind
@@ -282,29 +281,11 @@ class RiskOfBias:
 
 
 def _read(path: Path) -> tuple[Any, LineIndex] | list[Problem]:
-    """YAML data and the line of every field, or the problems reading it."""
-    where = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return [Problem(where, None, "(file)", f"cannot read: {error}")]
-    loader = yaml.SafeLoader(text)
-    index = LineIndex()
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return [Problem(where, None, "(file)", "file is empty")]
-        index.add(node, (), node.start_mark.line + 1)
-        data = loader.construct_document(node)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        return [Problem(where, line, "(yaml)", str(error.problem or error).strip())]
-    finally:
-        loader.dispose()
-    dups = [Problem(where, line, format_path(p), "field given twice (YAML keeps only the last)")
-            for p, line in index.duplicates]  # fmt: skip
-    return dups if dups else (data, index)
+    """YAML data and the line of every field, or the problems reading it (``read_yaml``)."""
+    read = read_yaml(path)
+    if isinstance(read, list):
+        return read
+    return duplicate_problems(path, read[1]) or read
 
 
 @dataclass(frozen=True)
