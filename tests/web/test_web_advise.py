@@ -12,7 +12,9 @@ import yaml
 from lxml import html as lxml_html
 from tests.web.conftest import WebClient
 
-from postcart.decision import DISCLAIMER, TIERS, PatientProfile, advise, default_rulebook
+from postcart.decision import DISCLAIMER, TIERS, Advice, PatientProfile, default_rulebook
+from postcart.evidence import load
+from postcart.report.advice import advise_with_review, pooled_efficacy
 from postcart.web.app import HTMX, HTMX_SSE
 from postcart.web.routes.advise import (
     FIELD_TEXT,
@@ -24,6 +26,32 @@ from postcart.web.routes.advise import (
     raw_values,
     tri_state,
 )
+
+_EVIDENCE = load()
+_EFFICACY = pooled_efficacy(_EVIDENCE)
+
+
+def _cli_advice(profile: dict[str, Any]) -> Advice:
+    """What ``postcart advise`` answers: the same core call, with the review's pooled rates."""
+    return advise_with_review(profile, _EVIDENCE, _EFFICACY)
+
+
+@pytest.fixture(autouse=True)
+def _warm(request: pytest.FixtureRequest) -> None:
+    """Warm each app's caches with what it would compute (a second per app otherwise);
+    ``test_a_cold_app_orders_like_the_terminal`` keeps the cold path."""
+    if "cold" in request.node.name or "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    app.state.evidence = _EVIDENCE
+    app.state.efficacy = dict(_EFFICACY)
+
+
+def test_a_cold_app_orders_like_the_terminal(client: WebClient) -> None:
+    profile = {"histology": "DLBCL", "days_to_progression": 200, "cd19_status": "positive"}
+    tree = _tree(client.get("/advise?" + urlencode(_query(profile))).text)
+    assert _ranking(tree) == [(o.tier, o.name) for o in _cli_advice(profile).options]
+
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "docs" / "examples").glob("*.yaml"))
 HX = {"HX-Request": "true"}
@@ -203,7 +231,7 @@ def test_the_aid_disclaimer_is_on_the_page(client: WebClient) -> None:
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_an_example_profile_gets_the_cores_ranking(client: WebClient, example: Path) -> None:
     profile = yaml.safe_load(example.read_text(encoding="utf-8"))
-    expected = advise(profile)
+    expected = _cli_advice(profile)
     page = client.get("/advise?" + urlencode(_query(profile)))
     assert page.status_code == 200, page.text
     tree = _tree(page.text)
@@ -230,7 +258,7 @@ def test_an_example_profile_gets_the_cores_ranking(client: WebClient, example: P
 
 def test_an_evidence_card_shows_study_n_value_and_where_read(client: WebClient) -> None:
     profile = yaml.safe_load(EXAMPLES[0].read_text(encoding="utf-8"))
-    expected = advise(profile)
+    expected = _cli_advice(profile)
     # A card with a reported n (the trial option, now raised for early failure, has none).
     option = next(
         o for o in expected.options if o.cards and o.cards[0].outcomes and o.cards[0].n is not None
@@ -263,8 +291,8 @@ def test_an_all_unknown_profile_lists_what_is_missing(client: WebClient) -> None
     page = client.get("/advise?histology=&age=&rebiopsied=")
     assert page.status_code == 200
     tree = _tree(page.text)
-    assert _ranking(tree) == [(o.tier, o.name) for o in advise({}).options]
-    assert set(tree.xpath("//tr[@data-missing]/@data-missing")) == set(advise({}).missing)
+    assert _ranking(tree) == [(o.tier, o.name) for o in _cli_advice({}).options]
+    assert set(tree.xpath("//tr[@data-missing]/@data-missing")) == set(_cli_advice({}).missing)
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -346,7 +374,7 @@ def test_htmx_gets_only_the_advice_and_the_form_out_of_band(client: WebClient) -
     (form,) = [f for f in fragments if f.tag == "form"]
     assert form.get("hx-swap-oob") == "true"  # clears error messages of an earlier submit
     assert not form.xpath(".//*[@role='alert']")
-    expected = advise({"histology": "DLBCL", "days_to_progression": 45})
+    expected = _cli_advice({"histology": "DLBCL", "days_to_progression": 45})
     names = [n.text_content() for f in fragments for n in f.xpath(".//*[@class='option-name']")]
     assert names == [o.name for o in expected.options]
 

@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from postcart.decision import Advice, OptionAdvice, read_profile
-from postcart.decision import advise as rank_options
 from postcart.decision.cards import EvidenceCard
 from postcart.errors import PostcartError
 
@@ -72,14 +71,10 @@ def _render(advice: Advice, console: Console) -> None:
 
 def _advise(profile: Path) -> Advice:
     """Read the profile and ask the core, with the living review's pooled ORR for ordering."""
-    from postcart.decision import default_rulebook, option_efficacy
     from postcart.evidence import load
-    from postcart.report.analyses import salvage_analyses
+    from postcart.report.advice import advise_with_review
 
-    parsed = read_profile(profile)
-    evidence = load()
-    pooled = option_efficacy(salvage_analyses(evidence), default_rulebook())
-    return rank_options(parsed, evidence=evidence, efficacy=pooled)
+    return advise_with_review(read_profile(profile), load())
 
 
 def advise(

@@ -11,7 +11,7 @@ several, and never blocks the event loop.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -19,8 +19,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 
+from postcart.decision import PooledEfficacy
 from postcart.evidence import Evidence, load
 from postcart.literature.extraction import base_paths, extracted_dir
+from postcart.report.advice import pooled_efficacy
 from postcart.report.compare import compare
 from postcart.report.model import Report, assemble
 
@@ -85,6 +87,26 @@ def _build(app: Starlette) -> Report:
     return replace(report, changes=changes)
 
 
+_EFFICACY_LOCK = threading.Lock()
+
+
+def efficacy_of(app: Starlette) -> Mapping[str, PooledEfficacy]:
+    """The pooled response rates the decision aid orders by, from the app's evidence.
+
+    Read from the built report when there is one (no refit), else computed from the salvage
+    analyses alone (about a second), once per app until :func:`invalidate`.
+    """
+    cached = getattr(app.state, "efficacy", None)
+    if isinstance(cached, dict):
+        return cached
+    with _EFFICACY_LOCK:
+        cached = getattr(app.state, "efficacy", None)
+        if not isinstance(cached, dict):
+            cached = dict(pooled_efficacy(evidence_of(app)))
+            app.state.efficacy = cached
+    return cached
+
+
 def invalidate(app: Starlette, trigger: str | None = None) -> None:
     """Forget the cached evidence and report, so the next reader rebuilds both from the files.
 
@@ -100,6 +122,7 @@ def invalidate(app: Starlette, trigger: str | None = None) -> None:
             app.state.change_trigger = (trigger,) if trigger else ()
         app.state.report = None
         app.state.evidence = None
+        app.state.efficacy = None
 
 
-__all__ = ["evidence_of", "evidence_paths", "invalidate", "report_of"]
+__all__ = ["efficacy_of", "evidence_of", "evidence_paths", "invalidate", "report_of"]

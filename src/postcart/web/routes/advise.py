@@ -21,18 +21,20 @@ import annotated_types
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.applications import Starlette
 
 from postcart.decision import (
     DISCLAIMER,
     TIERS,
     Advice,
     PatientProfile,
-    advise,
     default_rulebook,
 )
 from postcart.errors import ProfileError
 from postcart.evidence import load
+from postcart.report.advice import advise_with_review
 from postcart.web.app import Who, render
+from postcart.web.review_cache import efficacy_of, evidence_of
 
 router = APIRouter()
 
@@ -422,16 +424,20 @@ def _problems(found: list[tuple[str, str]]) -> tuple[list[Problem], dict[str, li
 
 
 def _evaluate(
-    pairs: list[tuple[str, str]],
+    pairs: list[tuple[str, str]], app: Starlette
 ) -> tuple[PatientProfile | None, Advice | None, list[tuple[str, str]]]:
-    """Validate with ``PatientProfile`` and ask the core; errors as ``(field, message)``."""
+    """Validate with ``PatientProfile`` and ask the core; errors as ``(field, message)``.
+
+    The same call as ``postcart advise`` (``advise_with_review``) on the app's evidence, so
+    the page orders options exactly as the terminal does.
+    """
     try:
         profile = PatientProfile.model_validate(profile_data(pairs))
     except ValidationError as exc:
         return None, None, field_errors(exc)
     try:
         # References to the evidence base (product, option ids) are checked by the engine.
-        return profile, advise(profile), []
+        return profile, advise_with_review(profile, evidence_of(app), efficacy_of(app)), []
     except ProfileError as exc:
         return profile, None, [(exc.field, str(exc).removeprefix(f"{exc.field}: "))]
 
@@ -449,7 +455,9 @@ def advise_page(request: Request, who: Who) -> Response:
         request.headers.get("hx-request") == "true"
         and request.headers.get("hx-history-restore-request") != "true"
     )
-    profile, advice, found = _evaluate(pairs) if pairs else (PatientProfile(), None, [])
+    profile, advice, found = (
+        _evaluate(pairs, request.app) if pairs else (PatientProfile(), None, [])
+    )
     summary, errors = _problems(found)
     # Errors show what was sent; an answer shows what the aid read (e.g. "true" as "yes").
     values = raw_values(pairs) if summary or profile is None else profile_values(profile)

@@ -1,0 +1,34 @@
+"""The decision aid with the living review's numbers: one call for the CLI and the web page.
+
+``postcart.decision`` orders options within a tier by evidence type and then by the pooled
+response rate after CAR T failure, which only the living review computes (``report`` sits
+above ``decision`` in the layers, so the rates are passed down). Both front ends call
+:func:`advise_with_review`, so the terminal, the JSON and the web page give the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from postcart.decision import Advice, PatientProfile, PooledEfficacy, advise, default_rulebook
+from postcart.decision import option_efficacy as _option_efficacy
+from postcart.evidence.records import Evidence
+from postcart.report.analyses import salvage_analyses
+
+__all__ = ["advise_with_review", "pooled_efficacy"]
+
+
+def pooled_efficacy(evidence: Evidence) -> Mapping[str, PooledEfficacy]:
+    """Each option's pooled response rate after CAR T failure, from ``evidence``."""
+    return _option_efficacy(salvage_analyses(evidence), default_rulebook())
+
+
+def advise_with_review(
+    profile: PatientProfile | dict[str, Any],
+    evidence: Evidence,
+    efficacy: Mapping[str, PooledEfficacy] | None = None,
+) -> Advice:
+    """Advice for ``profile`` ordered with the review's pooled rates (computed if not given)."""
+    rates = pooled_efficacy(evidence) if efficacy is None else efficacy
+    return advise(profile, evidence=evidence, efficacy=rates)
