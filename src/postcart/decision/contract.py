@@ -64,6 +64,8 @@ class PooledOut(_Out):
     ci_high: float
     k: int
     population: str
+    #: GRADE certainty of the pooled value in the living review ("≤ Low"); null if not rated.
+    certainty: str | None
 
 
 class OptionOut(_Out):

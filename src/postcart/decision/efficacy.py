@@ -52,13 +52,16 @@ class PooledEfficacy:
     ci_high: float
     k: int
     population: str
+    #: The GRADE certainty the living review gives this pooled value ("≤ Low"), when rated.
+    certainty: str | None = None
 
     def describe(self) -> str:
         """One line for the order reason."""
+        graded = f"; certainty {self.certainty} (GRADE)" if self.certainty else ""
         return (
             f"pooled ORR after CAR T failure {self.percent:.1f}% "
-            f"(95% CI {self.ci_low:.1f}–{self.ci_high:.1f}; {self.k} studies; living review "
-            f"analysis {self.analysis})"
+            f"(95% CI {self.ci_low:.1f}–{self.ci_high:.1f}; {self.k} studies{graded}; living "
+            f"review analysis {self.analysis})"
         )
 
 

@@ -92,6 +92,7 @@ class OptionAdvice:
                 "ci_high": self.efficacy.ci_high,
                 "k": self.efficacy.k,
                 "population": self.efficacy.population,
+                "certainty": self.efficacy.certainty,
             },
             "histologies": list(self.histologies),
             "within_trial": self.within_trial,

@@ -9,19 +9,30 @@ above ``decision`` in the layers, so the rates are passed down). Both front ends
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from postcart.decision import Advice, PatientProfile, PooledEfficacy, advise, default_rulebook
 from postcart.decision import option_efficacy as _option_efficacy
 from postcart.evidence.records import Evidence
 from postcart.report.analyses import salvage_analyses
+from postcart.report.certainty import assess
 
 __all__ = ["advise_with_review", "pooled_efficacy"]
 
 
 def pooled_efficacy(evidence: Evidence) -> Mapping[str, PooledEfficacy]:
-    """Each option's pooled response rate after CAR T failure, from ``evidence``."""
-    return _option_efficacy(salvage_analyses(evidence), default_rulebook())
+    """Each option's pooled response rate after CAR T failure, from ``evidence``, with the
+    GRADE certainty the report gives that same analysis (so the aid and the Summary of
+    Findings never disagree)."""
+    analyses = salvage_analyses(evidence)
+    assessed = assess(evidence, analyses)
+    found = _option_efficacy(analyses, default_rulebook())
+    return {
+        option: replace(rate, certainty=None if graded is None else graded.label)
+        for option, rate in found.items()
+        for graded in [assessed.of(rate.analysis)]
+    }
 
 
 def advise_with_review(
