@@ -183,10 +183,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reviewers", type=int, default=50)
     parser.add_argument("--records", type=int, default=20_000)
-    parser.add_argument("--votes", type=int, default=20, help="votes per reviewer")
+    parser.add_argument("--votes", type=int, default=10, help="votes per reviewer")
     parser.add_argument(
-        "--think", type=float, default=2.0,
-        help="mean seconds a reviewer reads before voting (exponential; 0 = back to back)",
+        "--think", type=float, default=10.0,
+        help="mean seconds a reviewer reads a record before voting (exponential; 0 = back "
+        "to back). Title/abstract screening takes tens of seconds per record; 10 s is a fast team",
     )  # fmt: skip
     args = parser.parse_args()
     url = os.environ.get("POSTCART_TEST_PG_URL", "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from postcart.errors import InputError
@@ -56,6 +57,9 @@ def _project(session: Session, seed: int) -> tuple[m.Project, list[m.Reviewer], 
         record = session.get_one(m.LitRecord, rid)
         if screening.outcome(session, record, stage).value == "conflict" and rng.random() < 0.5:
             workflow.settle(session, people[0], project, rid, stage, "yes", when=WHEN)
+    if rng.random() < 0.5:  # a reviewer leaves: pending votes withdrawn, assignments dropped
+        leaving = people.pop(rng.randrange(1, len(people)))
+        workflow.remove_member(session, people[0], project, leaving.id, when=WHEN)
     return project, people, ids
 
 
@@ -75,3 +79,23 @@ def test_next_record_is_the_first_of_the_full_queue(session: Session, seed: int)
                     assert nxt.second == (ids[0] in full.second)
             found = {c.record_id for c in candidates(session, who.id, project, stage)}
             assert found == set(full.ids)
+
+
+@pytest.mark.parametrize("seed", range(6, 10))
+def test_the_queue_state_equals_a_recount_from_the_stored_rows(session: Session, seed: int) -> None:
+    """``lit_queue`` is kept by triggers; after votes, assignments, resolutions and a removal
+    it must hold exactly what counting the votes, claims and resolutions gives."""
+    project, _, ids = _project(session, seed)
+    session.flush()
+    rows = session.scalars(select(m.QueueState).where(m.QueueState.project_id == project.id))
+    state = {(q.record_id, q.stage): (q.votes, q.claimers, q.resolved) for q in rows}
+    for rid in ids:
+        for stage in (TITLE_ABSTRACT, FULL_TEXT):
+            vote, claim, settled = m.Vote, m.Assignment, m.Resolution
+            votes = session.scalars(select(vote.reviewer_id).where(
+                vote.record_id == rid, vote.stage == stage)).all()  # fmt: skip
+            assigned = session.scalars(select(claim.reviewer_id).where(
+                claim.record_id == rid, claim.stage == stage)).all()  # fmt: skip
+            resolved = session.scalar(select(settled.id).where(
+                settled.record_id == rid, settled.stage == stage)) is not None  # fmt: skip
+            assert state[(rid, stage)] == (len(votes), len(set(votes) | set(assigned)), resolved)

@@ -107,4 +107,10 @@ def test_twenty_processes_voting_keep_every_invariant(stress_url: str) -> None:
         assert cumulative.reports_sought == tally[Outcome.ADVANCE]
         assert cumulative.records_awaiting == tally[Outcome.CONFLICT]
         assert session.scalar(select(func.count()).select_from(m.Vote)) == 2 * n_records
+        # The queue state the triggers keep equals a recount, after all the concurrent writes.
+        state = dict(session.execute(
+            select(m.QueueState.record_id, m.QueueState.votes)
+            .where(m.QueueState.stage == TITLE_ABSTRACT, m.QueueState.project_id == project_id)
+        ).all())  # fmt: skip
+        assert state == dict.fromkeys(ids, 2)
     engine.dispose()

@@ -2,9 +2,10 @@
 
 Choosing the next record used to rebuild the whole stage in Python on every vote: every
 record, vote, resolution and assignment of the project loaded and walked, about a second per
-vote on a 20,000-record project. Here the database does the filtering with its indexes and
-returns only the eligible records, each with its vote count and whether it is assigned to
-this reviewer; the caller picks the first in priority order. The rule is the one
+vote on a 20,000-record project. Here the database answers from the queue state that triggers
+keep per record and stage (``lit_queue``: votes, claimers, resolved; migration 0009), through
+two indexed reads, and returns only the eligible records with their vote counts; the caller
+picks the first in priority order. The rule is the one
 ``workflow._waiting_for`` states over a loaded stage, and a test holds the two equal:
 
 - the record is screened at this stage (not a duplicate; at full text, its report exists and
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select, union_all
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from postcart.literature import models as m
@@ -41,50 +42,46 @@ class Candidate:
 def candidates(
     session: Session, reviewer_id: int, project: m.Project, stage: str
 ) -> list[Candidate]:
-    """Every record waiting for ``reviewer_id`` at ``stage``, in import order."""
-    claims = union_all(
-        select(m.Vote.record_id, m.Vote.reviewer_id, literal(1).label("voted"))
-        .join(m.LitRecord, m.LitRecord.id == m.Vote.record_id)
-        .where(m.LitRecord.project_id == project.id, m.Vote.stage == stage),
-        select(m.Assignment.record_id, m.Assignment.reviewer_id, literal(0).label("voted")).where(
-            m.Assignment.project_id == project.id, m.Assignment.stage == stage
-        ),
-    ).subquery()
-    me = claims.c.reviewer_id == reviewer_id
-    per = (
-        select(
-            claims.c.record_id,
-            func.count(func.distinct(claims.c.reviewer_id)).label("claimed"),
-            func.sum(claims.c.voted).label("votes"),
-            func.max(case((and_(me, claims.c.voted == 1), 1), else_=0)).label("i_voted"),
-            func.max(case((and_(me, claims.c.voted == 0), 1), else_=0)).label("mine"),
-        )
-        .group_by(claims.c.record_id)
-        .subquery()
-    )
+    """Every record waiting for ``reviewer_id`` at ``stage``, in import order.
+
+    Two indexed reads of the queue state (``lit_queue``, kept by triggers): the records
+    assigned to this reviewer, and the unclaimed ones (fewer claimers than the stage needs).
+    """
     required = _required(project, stage)
-    votes = func.coalesce(per.c.votes, 0)
-    mine = func.coalesce(per.c.mine, 0)
+    q = m.QueueState
     group = m.DuplicateGroup
-    query = (
-        select(m.LitRecord.id, votes, mine)
-        .outerjoin(per, per.c.record_id == m.LitRecord.id)
+    mine = exists().where(
+        m.Assignment.record_id == q.record_id,
+        m.Assignment.stage == stage,
+        m.Assignment.reviewer_id == reviewer_id,
+    )
+    voted = exists().where(
+        m.Vote.record_id == q.record_id, m.Vote.stage == stage, m.Vote.reviewer_id == reviewer_id
+    )
+    screened = or_(group.id.is_(None), group.root_record_id == q.record_id)
+    base = (
+        select(q.record_id, q.votes)
+        .join(m.LitRecord, m.LitRecord.id == q.record_id)
         .outerjoin(group, group.id == m.LitRecord.duplicate_group_id)
-        .where(
-            m.LitRecord.project_id == project.id,
-            or_(group.id.is_(None), group.root_record_id == m.LitRecord.id),
-            func.coalesce(per.c.i_voted, 0) == 0,
-            votes < required,
-            ~exists().where(m.Resolution.record_id == m.LitRecord.id, m.Resolution.stage == stage),
-            or_(mine == 1, func.coalesce(per.c.claimed, 0) < required),
-        )
-        .order_by(m.LitRecord.id)
+        .where(q.stage == stage, q.resolved.is_(False), q.votes < required, ~voted, screened)
     )
     if stage == FULL_TEXT:
-        query = query.where(
+        base = base.where(
             exists().where(
-                m.Report.record_id == m.LitRecord.id,
+                m.Report.record_id == q.record_id,
                 or_(m.Report.retrieved.is_(None), m.Report.retrieved.is_(True)),
             )
         )
-    return [Candidate(int(rid), int(n), bool(own)) for rid, n, own in session.execute(query)]
+    assigned = base.join(
+        m.Assignment,
+        and_(
+            m.Assignment.record_id == q.record_id,
+            m.Assignment.stage == stage,
+            m.Assignment.reviewer_id == reviewer_id,
+            m.Assignment.project_id == project.id,
+        ),
+    ).where(q.project_id == project.id)
+    free = base.where(q.project_id == project.id, q.claimers < required, ~mine)
+    found = [Candidate(int(rid), int(n), True) for rid, n in session.execute(assigned)]
+    found += [Candidate(int(rid), int(n), False) for rid, n in session.execute(free)]
+    return sorted(found, key=lambda c: c.record_id)

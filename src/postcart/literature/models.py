@@ -356,3 +356,28 @@ class CalibrationVote(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     cast_at: Mapped[datetime] = mapped_column(DateTime)
     __table_args__ = (CheckConstraint(_in("decision", DECISIONS), name="decision"),)
+
+
+class QueueState(Base):
+    """Per record and stage: votes cast, reviewers who claimed it (voted or assigned), resolved.
+
+    Derived data, kept by database triggers on ``lit_vote``, ``lit_assignment``,
+    ``lit_resolution`` and ``lit_record`` (migration 0009), so every write path, including ones
+    added later, keeps it exact. It exists so that finding a reviewer's next record reads a few
+    indexed rows instead of aggregating every vote and assignment of the project on each vote.
+    """
+
+    __tablename__ = "lit_queue"
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("lit_record.id", ondelete="CASCADE"), primary_key=True
+    )
+    stage: Mapped[str] = mapped_column(String(20), primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("lit_project.id"))
+    votes: Mapped[int] = mapped_column(Integer, default=0)
+    claimers: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (Index("ix_lit_queue_open", "project_id", "stage", "claimers", "votes"),)
+
+
+#: Reviewers' own assignments, for their queue of assigned records.
+Index("ix_lit_assignment_reviewer", Assignment.reviewer_id, Assignment.stage, Assignment.project_id)
