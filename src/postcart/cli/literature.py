@@ -22,11 +22,19 @@ from sqlalchemy.orm import Session
 
 from postcart.db import make_engine, migrate, session_scope
 from postcart.errors import PostcartError
-from postcart.literature import accounts, dedup_review, prisma, prisma_output, screening, store
+from postcart.literature import (
+    accounts,
+    dedup_review,
+    prisma,
+    prisma_output,
+    screening,
+    store,
+    workflow,
+)
 from postcart.literature import export as lit_export
 from postcart.literature import models as m
 from postcart.literature.eutils import DEFAULT_BASE_URL, EutilsClient
-from postcart.literature.prioritise import ModelKind, Prioritiser, screening_text
+from postcart.literature.prioritise import ModelKind
 from postcart.literature.readers import read_records
 from postcart.literature.saved_searches import SavedSearchError, saved_search
 from postcart.literature.simulate import read_labelled_csv, simulate
@@ -82,15 +90,7 @@ def import_(
     try:
         with session_scope(_engine(db)) as session:
             who = _reviewer(session, reviewer, password)
-            known = {p.name: p for p in store.projects_of(session, who)}
-            target = known.get(project) or store.create_project(
-                session,
-                project,
-                [who],
-                reviewers_title_abstract=reviewers,
-                reviewers_full_text=reviewers,
-                resolver=who,
-            )
+            target = store.project_or_new(session, who, project, reviewers=reviewers)
             update = store.next_update_no(session, target)
             now = datetime.now(UTC).replace(tzinfo=None)
             with Progress(console=console, transient=True) as progress:
@@ -163,15 +163,6 @@ def _ask(record: m.LitRecord, position: int, stage: str, reasons: list[str]) -> 
     return {"y": "yes", "m": "maybe", "n": "no"}.get(key, "quit"), ""
 
 
-def _labels(session: Session, rows: list[m.LitRecord], stage: str) -> dict[int, bool]:
-    labels: dict[int, bool] = {}
-    for index, row in enumerate(rows):
-        result = screening.outcome(session, row, stage)
-        if result in (screening.Outcome.ADVANCE, screening.Outcome.EXCLUDE):
-            labels[index] = result is screening.Outcome.ADVANCE
-    return labels
-
-
 @app.command()
 def screen(
     db: DbOption = None,
@@ -182,7 +173,9 @@ def screen(
 ) -> None:
     """Screen records one by one, most likely inclusions first; keys y/m/n, q to stop.
 
-    Each answer is saved in its own transaction, so quitting loses nothing.
+    The same queue as the web workbench (assigned records first, then the prioritised order,
+    blinded), and each answer is saved and audited in its own transaction, so quitting loses
+    nothing.
     Example: postcart lit screen --project cart19 --stage title_abstract
     """
     try:
@@ -192,20 +185,19 @@ def screen(
             with session_scope(engine) as session:
                 who = _reviewer(session, reviewer, password)
                 target = store.project_for(session, who, project)
-                rows = store.records_of(session, who, target)
-                waiting = {r.id for r in screening.queue(session, who, target, stage)}
-                if not waiting:
+                upcoming = workflow.next_record(session, who, target, stage)
+                if upcoming.record is None:
                     console.print("nothing left to screen")
                     return
-                ranker = Prioritiser([screening_text(r.title, r.abstract) for r in rows])
-                ranked = [rows[i] for i in ranker.rank(_labels(session, rows, stage))]
-                record = next(r for r in ranked if r.id in waiting)
+                record = upcoming.record
                 position += 1
                 decision, reason = _ask(record, position, stage, list(target.exclusion_reasons))
                 if decision == "quit":
                     return
                 when = datetime.now(UTC).replace(tzinfo=None)
-                result = screening.cast_vote(session, who, record.id, stage, decision, when, reason)
+                result = workflow.vote(
+                    session, who, target, record.id, stage, decision, when=when, reason=reason
+                )
                 console.print(f"saved: {decision} -> {result}")
     except PostcartError as error:
         _fail(error)

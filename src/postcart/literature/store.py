@@ -133,6 +133,19 @@ def projects_of(session: Session, reviewer: m.Reviewer) -> list[m.Project]:
     return list(session.scalars(query))
 
 
+def project_or_new(
+    session: Session, reviewer: m.Reviewer, name: str, *, reviewers: int = 1
+) -> m.Project:
+    """``reviewer``'s project ``name``, or a new one they own and resolve, with ``reviewers``
+    per record at both stages (the first import of a living review creates its project)."""
+    for project in projects_of(session, reviewer):
+        if project.name == name:
+            return project
+    created = create_project(session, name, [reviewer], reviewers_title_abstract=reviewers,
+                             reviewers_full_text=reviewers, resolver=reviewer)  # fmt: skip
+    return created
+
+
 def project_for(session: Session, reviewer: m.Reviewer, name: str) -> m.Project:
     """The project ``name`` if ``reviewer`` is a member; otherwise InputError."""
     for project in projects_of(session, reviewer):
