@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from pathlib import Path
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
+from postcart.config import output_dir
+from postcart.errors import PostcartError
 from postcart.report.cells import Cell, Ref, ReportTable, fmt_fixed, fmt_number
 from postcart.report.model import Report
 from postcart.report.pooling import Pooled
 from postcart.report.tables.pooled import ci_text
+from postcart.report.versions import read_index
 from postcart.web.app import Who, render
 from postcart.web.evidence_search import safe_url
 from postcart.web.review_cache import report_of
@@ -209,3 +213,34 @@ def analysis(request: Request, who: Who, name: str) -> Response:
     if view is None:
         raise HTTPException(404, "no such analysis")
     return render(request, who, "review_analysis.html", view=view)
+
+
+def report_dir() -> Path:
+    """Where ``postcart run`` / ``postcart report`` keep the living versions (``out/report``)."""
+    return output_dir() / "report"
+
+
+@router.get("/review/versions")
+def versions(request: Request, who: Who) -> Response:
+    """The living versions built into the report folder: number, trigger, predecessor."""
+    try:
+        history = read_index(report_dir())
+    except PostcartError as error:
+        history, problem = [], str(error)
+    else:
+        problem = ""
+    kept = [
+        v for v in reversed(history) if (report_dir() / "versions" / f"v{v['number']}").is_dir()
+    ]
+    return render(request, who, "review_versions.html", versions=kept, problem=problem,
+                  folder=str(report_dir()))  # fmt: skip
+
+
+@router.get("/review/versions/{number}")
+def version_page(number: int, who: Who) -> Response:
+    """One kept version's report page, as it was built (read-only)."""
+    del who  # signed in or not, as /review
+    page = report_dir() / "versions" / f"v{number}" / "index.html"
+    if number < 1 or not page.is_file():
+        raise HTTPException(404, "no such version")
+    return HTMLResponse(page.read_text(encoding="utf-8"))
