@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from postcart.db import (
     DatabaseUnavailableError,
@@ -14,6 +16,7 @@ from postcart.db import (
     is_retryable,
     make_engine,
     migrate,
+    retry_in_session,
     run_in_transaction,
 )
 
@@ -83,3 +86,26 @@ def test_run_in_transaction_reruns_work_after_a_transient_conflict(tmp_path: Pat
 
 def test_only_transient_errors_are_retryable() -> None:
     assert not is_retryable(ValueError("database is locked"))  # not from the driver
+
+
+def test_retry_in_session_reruns_work_in_the_callers_session(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 's.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (k INTEGER PRIMARY KEY)"))
+    calls: list[int] = []
+
+    def work(session: Session) -> int:
+        calls.append(1)
+        session.execute(text("INSERT INTO t VALUES (1)"))
+        if len(calls) == 1:  # collides once, as a racing writer's row would
+            session.execute(text("INSERT INTO t VALUES (1)"))
+        return len(calls)
+
+    with Session(engine) as session:
+        assert retry_in_session(session, work) == 2
+        session.commit()
+    with pytest.raises(IntegrityError), Session(engine) as session:
+        retry_in_session(session, lambda s: s.execute(text("INSERT INTO t VALUES (1)")), attempts=2)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    engine.dispose()

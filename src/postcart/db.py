@@ -161,6 +161,23 @@ def is_retryable(error: BaseException) -> bool:
     )
 
 
+def retry_in_session(session: Session, work: Callable[[Session], T], *, attempts: int = 3) -> T:
+    """Run ``work`` in ``session``'s transaction, rolling back and rerunning it after a
+    transient conflict (as :func:`run_in_transaction`, for a caller that owns the session,
+    such as a web request). ``work`` must flush what it writes, so a conflict surfaces here."""
+    for attempt in range(1, attempts + 1):
+        try:
+            result = work(session)
+            session.flush()
+            return result
+        except DBAPIError as error:
+            session.rollback()
+            if attempt == attempts or not is_retryable(error):
+                raise
+            time.sleep(0.01 * 2**attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def run_in_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 8) -> T:
     """Run ``work`` in its own transaction, rerunning it after a transient conflict.
 

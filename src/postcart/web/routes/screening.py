@@ -19,9 +19,11 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from postcart.db import retry_in_session
 from postcart.errors import AccessError, InputError
 from postcart.literature import accounts, calibration, fulltext, screen_keys, screening, workflow
 from postcart.literature import models as lm
+from postcart.literature.screening import Outcome
 from postcart.web.app import DB, TEMPLATES, Viewer, Who, render, signed_in
 from postcart.web.security import SESSION_COOKIE
 
@@ -204,11 +206,14 @@ def vote(
 ) -> Response:  # fmt: skip
     """Cast a vote; htmx gets the next record's card, a plain form post a redirect."""
     project = accounts.require_role(session, me, project_id, accounts.VOTING_ROLES)
+
+    def cast(s: Session) -> Outcome:
+        calibration.require_screening_open(s, project)
+        return workflow.vote(s, me, project, record_id, stage, decision, when=accounts.now(),
+                             reason=reason)  # fmt: skip
+
     try:
-        calibration.require_screening_open(session, project)
-        result = workflow.vote(
-            session, me, project, record_id, stage, decision, when=accounts.now(), reason=reason
-        )
+        result = retry_in_session(session, cast)  # a transient conflict is rerun, not a 500
     except InputError as error:
         session.rollback()
         context = _card(session, me, project, stage, queue, error=str(error))
