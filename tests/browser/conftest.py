@@ -105,7 +105,10 @@ class Page:
 
     def __init__(self, browser: Any, base: str) -> None:
         # bypass_csp only so the test can inject axe-core; the app's own CSP stays on.
+        self.base = base.rstrip("/")
         self.context = browser.new_context(base_url=base, bypass_csp=True)
+        # A loaded 2-core CI machine can take longer than Playwright's 30 s default to render.
+        self.context.set_default_timeout(60_000)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
@@ -132,7 +135,8 @@ class Page:
         self.page.fill("#username", name)
         self.page.fill("#password", ACCOUNTS[name][0])
         self.page.press("#password", "Enter")
-        self.page.wait_for_url("**/")
+        self.page.wait_for_url(lambda url: url.rstrip("/").endswith(self.base))
+        self.page.wait_for_load_state()
 
     def close(self) -> None:
         """Close the context."""
