@@ -406,3 +406,14 @@ def test_a_history_restore_gets_the_whole_page(client: WebClient) -> None:
     tree = _tree(page.text)
     assert tree.tag == "html"
     assert _advice_options(tree)
+
+
+def test_cold_rates_read_from_a_built_report_equal_a_fresh_fit(app: Any) -> None:
+    """``efficacy_of`` takes the report's analyses and certainty when the report is built
+    (``cold`` in the name: no warmed cache)."""
+    from postcart.report.model import assemble
+    from postcart.web.review_cache import efficacy_of
+
+    app.state.evidence = _EVIDENCE
+    app.state.report = assemble(_EVIDENCE)
+    assert efficacy_of(app) == dict(_EFFICACY)

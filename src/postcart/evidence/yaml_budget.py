@@ -10,8 +10,6 @@ node so the check itself stays linear, and refuse a document over the budget bef
 
 from __future__ import annotations
 
-from typing import Any
-
 import yaml
 
 __all__ = [
@@ -19,7 +17,6 @@ __all__ = [
     "AliasBudgetError",
     "check_alias_budget",
     "expanded_size",
-    "safe_load",
 ]
 
 #: Far above any curated file (the largest expands to about 1,000 nodes) and far below harm.
@@ -62,16 +59,3 @@ def check_alias_budget(node: yaml.Node, limit: int = MAX_EXPANDED_NODES) -> None
         raise AliasBudgetError(
             f"YAML aliases expand to {size:,} nodes (limit {limit:,}); refusing an alias bomb"
         )
-
-
-def safe_load(text: str, limit: int = MAX_EXPANDED_NODES) -> Any:
-    """``yaml.safe_load`` with the alias budget checked before the document is constructed."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        check_alias_budget(node, limit)
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()

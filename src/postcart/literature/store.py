@@ -138,19 +138,22 @@ def project_or_new(
 ) -> m.Project:
     """``reviewer``'s project ``name``, or a new one they own and resolve, with ``reviewers``
     per record at both stages (the first import of a living review creates its project)."""
-    for project in projects_of(session, reviewer):
-        if project.name == name:
-            return project
-    created = create_project(session, name, [reviewer], reviewers_title_abstract=reviewers,
-                             reviewers_full_text=reviewers, resolver=reviewer)  # fmt: skip
-    return created
+    found = _own_project(session, reviewer, name)
+    if found is not None:
+        return found
+    return create_project(session, name, [reviewer], reviewers_title_abstract=reviewers,
+                          reviewers_full_text=reviewers, resolver=reviewer)  # fmt: skip
+
+
+def _own_project(session: Session, reviewer: m.Reviewer, name: str) -> m.Project | None:
+    return next((p for p in projects_of(session, reviewer) if p.name == name), None)
 
 
 def project_for(session: Session, reviewer: m.Reviewer, name: str) -> m.Project:
-    """The project ``name`` if ``reviewer`` is a member; otherwise InputError."""
-    for project in projects_of(session, reviewer):
-        if project.name == name:
-            return project
+    """The project ``name`` if ``reviewer`` is a member; otherwise AccessError."""
+    found = _own_project(session, reviewer, name)
+    if found is not None:
+        return found
     raise AccessError(f"project {name!r}: not found among {reviewer.name!r}'s projects")
 
 

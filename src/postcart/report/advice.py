@@ -8,7 +8,7 @@ above ``decision`` in the layers, so the rates are passed down). Both front ends
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -16,17 +16,29 @@ from postcart.decision import Advice, PatientProfile, PooledEfficacy, advise, de
 from postcart.decision import option_efficacy as _option_efficacy
 from postcart.evidence.records import Evidence
 from postcart.report.analyses import salvage_analyses
-from postcart.report.certainty import assess
+from postcart.report.certainty import Assessed, assess
+from postcart.report.pooling import Pooled
 
 __all__ = ["advise_with_review", "pooled_efficacy"]
 
 
-def pooled_efficacy(evidence: Evidence) -> Mapping[str, PooledEfficacy]:
+def pooled_efficacy(
+    evidence: Evidence,
+    *,
+    analyses: Sequence[Pooled] | None = None,
+    assessed: Assessed | None = None,
+) -> Mapping[str, PooledEfficacy]:
     """Each option's pooled response rate after CAR T failure, from ``evidence``, with the
     GRADE certainty the report gives that same analysis (so the aid and the Summary of
-    Findings never disagree)."""
-    analyses = salvage_analyses(evidence)
-    assessed = assess(evidence, analyses)
+    Findings never disagree).
+
+    A caller holding a built report passes its ``analyses`` and ``certainty`` instead of
+    having the salvage analyses fitted and rated again.
+    """
+    if analyses is None:
+        analyses = salvage_analyses(evidence)
+    if assessed is None:
+        assessed = assess(evidence, analyses)
     found = _option_efficacy(analyses, default_rulebook())
     return {
         option: replace(rate, certainty=None if graded is None else graded.label)

@@ -96,15 +96,15 @@ def efficacy_of(app: Starlette) -> Mapping[str, PooledEfficacy]:
     Read from the built report when there is one (no refit), else computed from the salvage
     analyses alone (about a second), once per app until :func:`invalidate`.
     """
-    cached = getattr(app.state, "efficacy", None)
-    if isinstance(cached, dict):
-        return cached
-    with _EFFICACY_LOCK:
-        cached = getattr(app.state, "efficacy", None)
-        if not isinstance(cached, dict):
-            cached = dict(pooled_efficacy(evidence_of(app)))
-            app.state.efficacy = cached
-    return cached
+
+    def build() -> dict[str, PooledEfficacy]:
+        report = getattr(app.state, "report", None)
+        if isinstance(report, Report) and report.certainty is not None:
+            return dict(pooled_efficacy(evidence_of(app), analyses=report.analyses,
+                                        assessed=report.certainty))  # fmt: skip
+        return dict(pooled_efficacy(evidence_of(app)))
+
+    return _cached(app, "efficacy", dict, _EFFICACY_LOCK, build)
 
 
 def invalidate(app: Starlette, trigger: str | None = None) -> None:
