@@ -841,9 +841,14 @@ def test_pooled_tables_print_results_json(audit: Audit) -> None:
             assert all(row[c].text == "" for c in ("95% CI", "95% PI", "Heterogeneity")), where
             if a["k"] == 1:
                 study = a["studies"][0]
-                single = re.match(rf"{re.escape(study['label'])}: ({NUM})% — ", row["Notes"].text)
+                single = re.match(rf"{re.escape(study['label'])}: ({NUM})% \(n = (\d+)\) — ",
+                                  row["Notes"].text)  # fmt: skip
                 assert single, f"{where}: notes {row['Notes'].text[:120]!r}"
-                assert_rounds(single[1], study["value"], 1, STORED, where, form="any")
+                # The value as its source printed it (not events/n, which for approximate
+                # events claims a precision the source never gave), and the cohort's n.
+                shown = study["value"] if study.get("reported") is None else study["reported"]
+                assert_rounds(single[1], shown, 1, STORED, where, form="any")
+                assert int(single[2]) == study["n"], where
             continue
         pooled = re.fullmatch(rf"({NUM})%", row["Pooled"].text)
         assert pooled, f"{where}: {row['Pooled'].text!r}"

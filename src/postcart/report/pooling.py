@@ -79,6 +79,9 @@ class StudyRow:
     precision: str
     basis: str = ""
     events_basis: str = ""
+    #: The value as the source printed it (a proportion's ``value`` is events/n, which for
+    #: approximate events carries more precision than the source gave).
+    reported: float | None = None
 
 
 @dataclass(frozen=True)
@@ -390,7 +393,7 @@ def _proportion_row(c: Chosen, weight: float | None) -> StudyRow:
         label=c.label, study_key=c.study.key, cohort_key=c.cohort.key,
         outcome_ref=c.outcome.ref, value=value, ci_low=None, ci_high=None, events=events, n=n,
         weight=weight, precision=_EVENTS_LABEL.get(c.outcome.events_basis, ""),
-        basis=_basis(c), events_basis=c.outcome.events_basis.value,
+        basis=_basis(c), events_basis=c.outcome.events_basis.value, reported=c.outcome.value,
     )  # fmt: skip
 
 

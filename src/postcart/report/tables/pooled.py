@@ -61,9 +61,11 @@ def pooled_table(name: str, title: str, analyses: list[Pooled], refs: RefBook) -
         notes = " ".join((p.guard(), *p.notes, *p.possible_overlaps)).strip()
         if head is None or p.primary is None:
             single = ""
-            if p.k == 1:
+            if p.k == 1:  # the one study as its source printed it ("46%", not 6/13 = 46.2%)
                 r = p.rows[0]
-                single = f"{r.label}: {fmt_number(r.value)}% — "
+                shown = r.value if r.reported is None else r.reported
+                n = "" if r.n is None else f" (n = {r.n})"
+                single = f"{r.label}: {fmt_number(shown)}%{n} — "
             rows.append((Cell(p.title), Cell(p.population), Cell(str(p.k)),
                          Cell("not pooled", ref), Cell(), Cell(), Cell(), Cell(),
                          Cell(single + notes)))  # fmt: skip
